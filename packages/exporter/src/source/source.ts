@@ -1,0 +1,46 @@
+import type { Conversation, Grant, Member, Membership, Message } from './domain.js';
+
+/**
+ * The `Source` port: one platform's data, read as streams. A source never holds a
+ * member's whole history in memory; every collection is an async iterable.
+ */
+export interface Source {
+  /** How users name the source on the command line, e.g. `demo`, `slack:export.zip`. */
+  readonly name: string;
+
+  /** Every member of the workspace. */
+  members(): AsyncIterable<Member>;
+
+  /**
+   * Find one member by the selector users type: id, and where the platform has them,
+   * username or email. `undefined` when no member matches.
+   */
+  findMember(selector: string): Promise<Member | undefined>;
+
+  memberships(memberId: string): AsyncIterable<Membership>;
+
+  /** Conversations the member is or was in, with their join / leave window. */
+  conversations(memberId: string): AsyncIterable<Conversation>;
+
+  /**
+   * Messages of one conversation in the order they were sent (thread replies included,
+   * each pointing at its parent).
+   */
+  messages(conversation: Conversation): AsyncIterable<Message>;
+
+  /** Third-party app authorizations of the member, active, expired and revoked. */
+  grants(memberId: string): AsyncIterable<Grant>;
+
+  /** Items the source skipped as invalid (with `--skip-invalid`), to be recorded in the manifest. */
+  skipped?(): readonly SkippedItem[];
+
+  close?(): Promise<void>;
+}
+
+export interface SkippedItem {
+  /** File inside the export, e.g. `general/2024-01-02.json`. */
+  file: string;
+  /** 1-based line (JSONL) or entry index, when known. */
+  line?: number;
+  reason: string;
+}
