@@ -7,12 +7,15 @@ export class HandoverError extends Error {
   readonly code: string;
   /** Exit status the CLI uses for this error: 1 failure, 2 usage. */
   readonly exitCode: 1 | 2;
+  /** The command already printed its result (e.g. a failed verification report); print nothing more. */
+  readonly reported: boolean;
 
-  constructor(code: string, message: string, options: { cause?: unknown; exitCode?: 1 | 2 } = {}) {
+  constructor(code: string, message: string, options: { cause?: unknown; exitCode?: 1 | 2; reported?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.exitCode = options.exitCode ?? 1;
+    this.reported = options.reported ?? false;
   }
 }
 

@@ -4,3 +4,6 @@ export * from './log/logger.js';
 export * from './store/index.js';
 export * from './crypto/index.js';
 export * from './audit/index.js';
+export * from './fs/atomic-file.js';
+export * from './config/config.js';
+export * from './stream/digest-stream.js';

@@ -10,6 +10,8 @@ export interface AddEntryOptions {
   store?: boolean;
   /** Modification time recorded in the zip. */
   date?: Date;
+  /** Number of records (messages, files, grants, conversations) in an XML document, for the manifest. */
+  records?: number;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface ArchivedFile {
   file: FileRecord;
   /** Entry path of the bytes (`files/…`), absent when only the metadata is kept. */
   entryPath?: string;
+  /** SHA-256 of the bytes, when included. */
+  sha256?: string;
   /** Why the bytes are absent: `not-in-source`, `shared-not-included`. */
   bytesStatus: 'included' | 'not-in-source' | 'shared-not-included';
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (signal: NodeJS.Signals): void => {
+  interrupts++;
+  // A second Ctrl-C means "now": temporary files are still removed by their exit handlers.
+  if (interrupts > 1) process.exit(130);
+  controller.abort(new Error(`received ${signal}`));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const code = await main(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+});
+process.exitCode = code;
+// Let stdout drain, then leave even if a library kept a handle open.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,3 @@
+export * from './view.js';
+export * from './export-member.js';
+export * from './pseudonymizer.js';

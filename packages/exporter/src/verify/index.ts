@@ -1,0 +1,2 @@
+export * from './verify-archive.js';
+export { openZip, type ZipReader } from './zip-reader.js';

@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
+import { XMLParser } from 'fast-xml-parser';
+import { validateXML } from 'xmllint-wasm';
+import { archiveSchema, ARCHIVE_NAMESPACE, SCHEMA_ENTRY } from '../xml/namespace.js';
+import { openZip, readAll, type ZipReader } from './zip-reader.js';
+
+export interface VerifyProblem {
+  /** Stable code: E_ZIP, E_MANIFEST, E_MISSING, E_EXTRA, E_SIZE, E_SHA256, E_CRC, E_SCHEMA, E_SCHEMA_CHANGED, E_PARSE, E_COUNT. */
+  code: string;
+  /** The entry the problem is in, when there is one. */
+  entry?: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  archive: string;
+  problems: VerifyProblem[];
+  /** Entries checked against the manifest, and their total uncompressed bytes. */
+  entries: number;
+  bytes: number;
+  documents: number;
+  summary?: ArchiveSummary;
+}
+
+export interface ArchiveSummary {
+  formatVersion: string;
+  generator: string;
+  createdAt: string;
+  source: string;
+  subject: { id: string; displayName: string };
+  request: { id: string; scope: string; reason: string; requester: string; legalBasis: string };
+  counts: Record<string, number>;
+  replacedCharacters: number;
+  skipped: number;
+  entries: number;
+}
+
+interface ManifestEntryRecord {
+  path: string;
+  size: number;
+  sha256: string;
+  kind: string;
+  records?: number;
+}
+
+/** Bound of one XML document the verifier will hold; the format's parts are at most 16 MiB plus one oversized message. */
+const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+/** Documents validated per xmllint call: batching amortises the WebAssembly start-up. */
+const VALIDATION_BATCH_BYTES = 24 * 1024 * 1024;
+
+const ARRAYS = new Set(['entry', 'item', 'message', 'conversation', 'part', 'participant', 'file', 'grant', 'scope', 'event', 'membership', 'reaction', 'user', 'edit', 'attachment']);
+const fullParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true, isArray: (name) => ARRAYS.has(name) });
+// Message documents are the bulk of an archive; attributes are not needed to count them, and skipping them doubles the speed.
+const countParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (name) => ARRAYS.has(name) });
+
+const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+
+/**
+ * Checks an archive end to end: the zip, every manifest size and SHA-256, that no
+ * entry is missing or extra, that every XML document is valid against the v1 XSD
+ * (in-process, libxml2 compiled to WebAssembly) and parses back with fast-xml-parser
+ * to the counts the manifest states. Documents are checked one part at a time.
+ */
+export async function verifyArchive(path: string): Promise<VerifyReport> {
+  const report: VerifyReport = { ok: false, archive: path, problems: [], entries: 0, bytes: 0, documents: 0 };
+  const problem = (code: string, message: string, entry?: string): void => {
+    report.problems.push({ code, message, ...(entry === undefined ? {} : { entry }) });
+  };
+
+  let zip: ZipReader;
+  try {
+    zip = await openZip(path);
+  } catch (err) {
+    problem('E_ZIP', `not a readable zip archive: ${(err as Error).message}`);
+    return report;
+  }
+  try {
+    await check(zip, report, problem);
+  } finally {
+    zip.close();
+  }
+  report.ok = report.problems.length === 0;
+  return report;
+}
+
+async function check(zip: ZipReader, report: VerifyReport, problem: (code: string, message: string, entry?: string) => void): Promise<void> {
+  const byName = new Map(zip.entries.map((e) => [e.fileName, e]));
+  if (byName.size !== zip.entries.length) problem('E_ZIP', 'the zip holds two entries with the same name');
+  const manifestEntry = byName.get('manifest.xml');
+  if (!manifestEntry) {
+    problem('E_MANIFEST', 'manifest.xml is missing: this is not a Handover archive, or it was cut short', 'manifest.xml');
+    return;
+  }
+
+  const manifestText = (await readAll(await zip.open(manifestEntry), MAX_DOCUMENT_BYTES, 'manifest.xml')).toString('utf8');
+  const schema = archiveSchema();
+  const validation = new Validator(schema, problem);
+  await validation.add('manifest.xml', manifestText);
+
+  let manifest: Record<string, any>;
+  try {
+    manifest = fullParser.parse(manifestText, true)?.manifest;
+    if (!manifest || typeof manifest !== 'object') throw new Error('the root element is not <manifest>');
+  } catch (err) {
+    problem('E_MANIFEST', `manifest.xml does not parse: ${(err as Error).message}`, 'manifest.xml');
+    await validation.flush();
+    return;
+  }
+  if (manifest['xmlns'] !== ARCHIVE_NAMESPACE) problem('E_MANIFEST', `manifest.xml is not in namespace ${ARCHIVE_NAMESPACE}`, 'manifest.xml');
+
+  const listed = new Map<string, ManifestEntryRecord>();
+  for (const e of (manifest['entries']?.entry ?? []) as Record<string, string>[]) {
+    const rec: ManifestEntryRecord = { path: String(e['path']), size: Number(e['size']), sha256: String(e['sha256']), kind: String(e['kind']) };
+    if (e['records'] !== undefined) rec.records = Number(e['records']);
+    listed.set(rec.path, rec);
+  }
+
+  report.summary = summarize(manifest, listed.size);
+  const counted: Record<string, number> = { conversations: 0, messages: 0, files: 0, grants: 0, filesIncluded: 0, fileBytes: 0 };
+  const fileHashes = new Map<string, string>();
+
+  for (const entry of zip.entries) {
+    const name = entry.fileName;
+    if (name === 'manifest.xml') continue;
+    if (name.endsWith('/') && entry.uncompressedSize === 0) continue; // a directory record
+    const expected = listed.get(name);
+    if (!expected) {
+      problem('E_EXTRA', `entry is in the zip but not in the manifest`, name);
+      continue;
+    }
+    const isDocument = name.endsWith('.xml') || name.endsWith('.xsd');
+    const hash = createHash('sha256');
+    let size = 0;
+    let crc = 0;
+    const chunks: Buffer[] = [];
+    try {
+      const stream = await zip.open(entry);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (crc32) crc = crc32(chunk, crc);
+        size += chunk.length;
+        if (isDocument) {
+          if (size > MAX_DOCUMENT_BYTES) throw new Error(`document larger than ${MAX_DOCUMENT_BYTES} bytes`);
+          chunks.push(chunk);
+        }
+      }
+    } catch (err) {
+      problem('E_ZIP', `cannot read the entry: ${(err as Error).message}`, name);
+      continue;
+    }
+    report.entries++;
+    report.bytes += size;
+    const sha = hash.digest('hex');
+    if (crc32 && crc >>> 0 !== entry.crc32 >>> 0) problem('E_CRC', 'CRC-32 does not match the zip directory', name);
+    if (size !== expected.size) problem('E_SIZE', `size is ${size} bytes, the manifest says ${expected.size}`, name);
+    if (sha !== expected.sha256) problem('E_SHA256', `SHA-256 is ${sha}, the manifest says ${expected.sha256}`, name);
+    if (expected.kind === 'file') {
+      fileHashes.set(name, sha);
+      counted['fileBytes']! += size;
+    }
+    if (!isDocument) continue;
+
+    const text = Buffer.concat(chunks, size).toString('utf8');
+    if (name === SCHEMA_ENTRY) {
+      if (text !== schema) problem('E_SCHEMA_CHANGED', 'the bundled XSD differs from the published v1 schema', name);
+      continue;
+    }
+    if (!name.endsWith('.xml')) continue;
+    report.documents++;
+    await validation.add(name, text);
+    try {
+      countDocument(name, text, expected, counted, fileHashes, problem);
+    } catch (err) {
+      problem('E_PARSE', `does not parse: ${(err as Error).message}`, name);
+    }
+  }
+  await validation.flush();
+
+  for (const path of listed.keys()) {
+    if (!byName.has(path)) problem('E_MISSING', 'entry is in the manifest but not in the zip', path);
+  }
+  const stated = report.summary.counts;
+  for (const key of ['conversations', 'messages', 'files', 'grants', 'filesIncluded', 'fileBytes'] as const) {
+    if (stated[key] !== undefined && stated[key] !== counted[key]) {
+      problem('E_COUNT', `the manifest counts ${stated[key]} ${key}, the archive holds ${counted[key]}`, 'manifest.xml');
+    }
+  }
+}
+
+function countDocument(
+  name: string,
+  text: string,
+  expected: ManifestEntryRecord,
+  counted: Record<string, number>,
+  fileHashes: Map<string, string>,
+  problem: (code: string, message: string, entry?: string) => void,
+): void {
+  let records = 0;
+  if (expected.kind === 'messages') {
+    const doc = countParser.parse(text, true)?.messages;
+    if (doc === undefined) throw new Error('the root element is not <messages>');
+    records = (doc?.message as unknown[] | undefined)?.length ?? 0;
+    counted['messages']! += records;
+  } else {
+    const doc = fullParser.parse(text, true) as Record<string, any>;
+    const root = Object.keys(doc).find((k) => k !== '?xml');
+    const body = root === undefined ? undefined : doc[root];
+    if (root === undefined || (expected.kind !== 'subject' && root !== expected.kind)) {
+      throw new Error(`the root element is <${root ?? 'none'}>, expected <${expected.kind}>`);
+    }
+    if (body?.xmlns !== ARCHIVE_NAMESPACE) problem('E_PARSE', `the root element is not in namespace ${ARCHIVE_NAMESPACE}`, name);
+    if (root === 'conversations') {
+      records = (body.conversation ?? []).length;
+      counted['conversations']! += records;
+    } else if (root === 'grants') {
+      records = (body.grant ?? []).length;
+      counted['grants']! += records;
+    } else if (root === 'files') {
+      const files = (body.file ?? []) as Record<string, string>[];
+      records = files.length;
+      counted['files']! += records;
+      for (const f of files) {
+        if (f['bytes'] !== 'included') continue;
+        counted['filesIncluded']!++;
+        const p = f['path'];
+        if (p !== undefined && f['sha256'] !== undefined && fileHashes.has(p) && fileHashes.get(p) !== f['sha256']) {
+          problem('E_SHA256', `files.xml gives SHA-256 ${f['sha256']} for ${p}, its bytes hash to ${fileHashes.get(p)}`, name);
+        }
+      }
+    } else if (root === 'subject') {
+      records = 1 + (body.membership ?? []).length;
+    }
+  }
+  if (expected.records !== undefined && expected.records !== records) {
+    problem('E_COUNT', `holds ${records} records, the manifest says ${expected.records}`, name);
+  }
+}
+
+/** Validates documents against the XSD in batches, one batch in flight while the next is read. */
+class Validator {
+  #batch: { fileName: string; contents: string }[] = [];
+  #bytes = 0;
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly schema: string,
+    private readonly problem: (code: string, message: string, entry?: string) => void,
+  ) {}
+
+  async add(fileName: string, contents: string): Promise<void> {
+    this.#batch.push({ fileName, contents });
+    this.#bytes += contents.length;
+    if (this.#bytes >= VALIDATION_BATCH_BYTES) await this.#send();
+  }
+
+  async flush(): Promise<void> {
+    await this.#send();
+    await this.#inFlight;
+  }
+
+  async #send(): Promise<void> {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    this.#bytes = 0;
+    await this.#inFlight;
+    this.#inFlight = this.#validate(batch);
+  }
+
+  async #validate(batch: { fileName: string; contents: string }[]): Promise<void> {
+    // xmllint takes file names on its command line; entry paths are safe, but prefix to be sure.
+    const xml = batch.map((d, i) => ({ fileName: `doc${i}.xml`, contents: d.contents }));
+    const largest = Math.max(...batch.map((d) => d.contents.length));
+    const pages = Math.min(65536, Math.max(1024, Math.ceil((largest * 12 + 64 * 1024 * 1024) / 65536)));
+    try {
+      const result = await validateXML({ xml, schema: [{ fileName: 'handover-archive-v1.xsd', contents: this.schema }], maxMemoryPages: pages, initialMemoryPages: 256 });
+      if (result.valid) return;
+      // libxml2 follows a parser error with lines quoting the source and a caret; keep the located lines.
+      const located = result.errors.filter((e) => e.loc);
+      for (const e of located.length > 0 ? located : result.errors) {
+        const idx = e.loc ? Number(/^doc(\d+)\.xml$/.exec(e.loc.fileName)?.[1]) : NaN;
+        const doc = Number.isNaN(idx) ? undefined : batch[idx]?.fileName;
+        this.problem('E_SCHEMA', `not valid against the v1 XSD${e.loc ? ` (line ${e.loc.lineNumber})` : ''}: ${e.message}`, doc);
+      }
+    } catch (err) {
+      this.problem('E_SCHEMA', `schema validation failed to run: ${(err as Error).message}`, batch.map((b) => b.fileName).join(', '));
+    }
+  }
+}
+
+function summarize(m: Record<string, any>, entries: number): ArchiveSummary {
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries((m['counts'] ?? {}) as Record<string, string>)) counts[k] = Number(v);
+  return {
+    formatVersion: String(m['formatVersion'] ?? ''),
+    generator: `${m['generator']?.name ?? '?'} ${m['generator']?.version ?? ''}`.trim(),
+    createdAt: String(m['createdAt'] ?? ''),
+    source: String(m['source'] ?? ''),
+    subject: { id: String(m['subject']?.id ?? ''), displayName: String(m['subject']?.displayName ?? '') },
+    request: {
+      id: String(m['request']?.id ?? ''),
+      scope: String(m['request']?.scope ?? ''),
+      reason: String(m['request']?.reason ?? ''),
+      requester: String(m['request']?.requester ?? ''),
+      legalBasis: String(m['request']?.legalBasis ?? ''),
+    },
+    counts,
+    replacedCharacters: Number(m['replacements']?.characters ?? 0),
+    skipped: (m['skipped']?.item ?? []).length,
+    entries,
+  };
+}
+
+/** Reads only the manifest: what `handover inspect` shows, without extracting anything else. */
+export async function inspectArchive(path: string): Promise<ArchiveSummary> {
+  const zip = await openZip(path);
+  try {
+    const entry = zip.entries.find((e) => e.fileName === 'manifest.xml');
+    if (!entry) throw new Error(`'${path}' has no manifest.xml: it is not a Handover archive`);
+    const text = (await readAll(await zip.open(entry), MAX_DOCUMENT_BYTES, 'manifest.xml')).toString('utf8');
+    const manifest = fullParser.parse(text)?.manifest;
+    if (!manifest) throw new Error(`'${path}': manifest.xml has no <manifest> root`);
+    return summarize(manifest, (manifest.entries?.entry ?? []).length);
+  } finally {
+    zip.close();
+  }
+}

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { Escaper, countIllegal, xmlSafe } from './escape.js';
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true });
+
+const NASTY = [
+  '\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000C\u000E\u000F\u0010\u001F',
+  '\uFFFE\uFFFF',
+  'lone high \uD800 and lone low \uDC00 and a pair \uD83D\uDE00',
+  ']]>', '<script>alert(1)</script>', '&amp; & &lt;', `"double" 'single'`,
+  'line\r\nbreak\rcarriage\ttab\n',
+  'مرحبا بالعالم', 'שלום', '你好，世界', '👩‍👩‍👧‍👦 🇫🇷', 'e\u0301', '  leading and trailing  ',
+];
+
+function roundTrip(s: string): { text: string; attr: string; replaced: number } {
+  const esc = new Escaper();
+  const xml = `<?xml version="1.0" encoding="UTF-8"?><r a="${esc.attr(s)}"><t>${esc.text(s)}</t></r>`;
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`not well-formed: ${JSON.stringify(valid)}`);
+  const doc = parser.parse(xml) as { r: { a: string; t: string | Record<string, never> } };
+  const t = doc.r.t;
+  return { text: typeof t === 'string' ? t : '', attr: doc.r.a, replaced: esc.replaced };
+}
+
+describe('XML escaping', () => {
+  it.each(NASTY)('keeps %j exactly apart from the recorded replacements', (s) => {
+    const r = roundTrip(s);
+    expect(r.text).toBe(xmlSafe(s));
+    expect(r.attr).toBe(xmlSafe(s));
+    expect(r.replaced).toBe(2 * countIllegal(s));
+  });
+
+  it('replaces every XML-illegal character by U+FFFD and counts it', () => {
+    const esc = new Escaper();
+    expect(esc.text('a\u0000b\uFFFFc\uD800')).toBe('a\uFFFDb\uFFFDc\uFFFD');
+    expect(esc.replaced).toBe(3);
+    expect(esc.text('\uD83D\uDE00')).toBe('\uD83D\uDE00');
+    expect(esc.replaced).toBe(3);
+  });
+
+  it('writes CR as a character reference so that parsers do not turn it into LF', () => {
+    expect(new Escaper().text('a\r\nb')).toBe('a&#13;\nb');
+  });
+
+  it('round-trips any string: well-formed, and equal to the input once illegal characters are replaced', () => {
+    const anyString = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 200 }),
+      fc.array(fc.constantFrom(...NASTY), { maxLength: 6 }).map((a) => a.join('')),
+    );
+    fc.assert(
+      fc.property(anyString, (s) => {
+        const r = roundTrip(s);
+        expect(r.text).toBe(xmlSafe(s));
+        expect(r.attr).toBe(xmlSafe(s));
+        expect(r.replaced).toBe(2 * countIllegal(s));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * The hot path of every export: escaping text for XML 1.0. Hand-written because
+ * a general builder is ~3× slower on small messages, and the export must sustain
+ * well over 150,000 messages/s on one core.
+ *
+ * Characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; U+FFFE; U+FFFF;
+ * lone surrogates) become U+FFFD and are counted, so the manifest can say how many
+ * were replaced. CR is written as `&#13;` because parsers turn a literal CR into LF.
+ */
+
+// Anything at all that needs work; surrogates are included so pairs are checked.
+const NEEDS_TEXT = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const NEEDS_ATTR = /[&<>"'\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+// Without the `u` flag the regex sees UTF-16 code units, which is what finding lone surrogates needs.
+const TEXT_RE = /[&<>\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const ATTR_RE = /[&<>"'\t\n\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+
+export const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** Counts replacements across one export. */
+export class Escaper {
+  /** XML-illegal characters replaced by U+FFFD so far. */
+  replaced = 0;
+
+  readonly #replace = (ch: string): string => {
+    const e = ENTITIES[ch];
+    if (e !== undefined) return e;
+    this.replaced++;
+    return REPLACEMENT_CHARACTER;
+  };
+
+  /** Escape element content. */
+  text(s: string): string {
+    if (!NEEDS_TEXT.test(s)) return s;
+    return s.replace(TEXT_RE, this.#replace);
+  }
+
+  /** Escape an attribute value (also keeps tabs and newlines, which attribute normalization would eat). */
+  attr(s: string): string {
+    if (!NEEDS_ATTR.test(s)) return s;
+    return s.replace(ATTR_RE, this.#replace);
+  }
+}
+
+const ILLEGAL_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** What a string becomes once written to XML and read back: illegal characters as U+FFFD. */
+export function xmlSafe(s: string): string {
+  return s.replace(ILLEGAL_RE, REPLACEMENT_CHARACTER);
+}
+
+/** How many characters of `s` XML 1.0 cannot carry. */
+export function countIllegal(s: string): number {
+  let n = 0;
+  ILLEGAL_RE.lastIndex = 0;
+  while (ILLEGAL_RE.exec(s) !== null) n++;
+  return n;
+}
+
+/** UTC ISO-8601 with milliseconds, the only date form in the archive. */
+export function isoDate(d: Date): string {
+  return d.toISOString();
+}
