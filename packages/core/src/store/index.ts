@@ -1,1 +1,20 @@
 export * from './store.js';
+export * from './store-errors.js';
+export {
+  assertValidPrefix,
+  assertValidMetadata,
+  assertValidTags,
+  compareKeys,
+  isValidKey,
+} from './store-rules.js';
+export { createFsStore, type FsStore, type FsStoreOptions } from './fs-store.js';
+export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export {
+  createS3Store,
+  presignGet,
+  resolveForcePathStyle,
+  MAX_PRESIGN_SECONDS,
+  type S3Store,
+  type S3StoreOptions,
+} from './s3-store.js';
+export { parseStoreUrl, openStore, type StoreLocation, type OpenStoreOptions } from './store-url.js';

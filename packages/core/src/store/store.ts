@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { InvalidKeyError } from './store-errors.js';
 
 /**
  * The `Store` port: where archives, keys, holds, audit records and certificates live.
@@ -86,11 +87,18 @@ export interface DeleteResult {
   requests: number;
 }
 
-/** Keys are relative, `/`-separated, with no empty, `.` or `..` segments. */
+/**
+ * Keys are relative, `/`-separated, with no empty, `.` or `..` segments.
+ * Throws `InvalidKeyError` (code E_INVALID_KEY; an `InputError`, so still an `Error`).
+ */
 export function assertValidKey(key: string): void {
-  if (key.length === 0 || key.length > 1024) throw new Error(`invalid store key '${key}': length must be 1..1024`);
-  if (key.startsWith('/') || key.includes('\\')) throw new Error(`invalid store key '${key}': must be relative and use '/'`);
+  // Bytes, not UTF-16 units: S3 limits keys to 1024 bytes of UTF-8.
+  if (key.length === 0 || Buffer.byteLength(key, 'utf8') > 1024) {
+    throw new InvalidKeyError(key, 'length must be 1..1024 bytes of UTF-8');
+  }
+  if (key.startsWith('/') || key.includes('\\')) throw new InvalidKeyError(key, "must be relative and use '/'");
+  if (key.includes('\0')) throw new InvalidKeyError(key, 'must not contain NUL');
   for (const seg of key.split('/')) {
-    if (seg === '' || seg === '.' || seg === '..') throw new Error(`invalid store key '${key}': bad segment '${seg}'`);
+    if (seg === '' || seg === '.' || seg === '..') throw new InvalidKeyError(key, `bad segment '${seg}'`);
   }
 }
