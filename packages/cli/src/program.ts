@@ -3,6 +3,9 @@ import { exportCommand } from './commands/export.js';
 import { verifyCommand } from './commands/verify.js';
 import { inspectCommand } from './commands/inspect.js';
 import { demoCommand } from './commands/demo.js';
+import { decryptCommand } from './commands/decrypt.js';
+import { keysCommand } from './commands/keys.js';
+import { shareCommand } from './commands/share.js';
 import type { RunEnv } from './run-env.js';
 
 export const VERSION = '0.1.0';
@@ -21,7 +24,7 @@ export function buildProgram(env: RunEnv): Command {
     })
     .exitOverride();
 
-  for (const cmd of [exportCommand(env), verifyCommand(env), inspectCommand(env), demoCommand(env)]) {
+  for (const cmd of [exportCommand(env), verifyCommand(env), inspectCommand(env), decryptCommand(env), shareCommand(env), keysCommand(env), demoCommand(env)]) {
     program.addCommand(cmd as unknown as Command);
   }
   // Subcommands throw instead of exiting, so that only the entry point exits.

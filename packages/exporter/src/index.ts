@@ -13,3 +13,4 @@ export * from './sources/slack/index.js';
 export * from './sources/mattermost/index.js';
 export * from './html/index.js';
 export * from './verify/index.js';
+export * from './store/stored-archive.js';

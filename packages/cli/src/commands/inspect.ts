@@ -1,23 +1,30 @@
-import { existsSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { InputError } from '@handover/core';
-import { inspectArchive } from '@handover/exporter';
+import { inspectArchive, openArchive } from '@handover/exporter';
+import { identitiesFor, locateArchive, readSourceOf } from '../archive-ref.js';
+import { decryptionOptionsOf, withDecryptionOptions } from '../archive-options.js';
+import { createContext, type GlobalOptions } from '../context.js';
 import { createOutput, formatBytes } from '../output.js';
+import { openConfiguredStore } from '../store-context.js';
 import type { RunEnv } from '../run-env.js';
 
 export function inspectCommand(env: RunEnv): Command<[string], Record<string, unknown>> {
-  return new Command('inspect')
-    .description("show an archive's manifest summary without extracting it")
-    .argument('<archive>', 'archive file')
-    .option('--json', 'print one JSON document on stdout', false)
-    .action(async (archive, opts) => {
-      const out = createOutput(opts.json, env.stdout, env.stderr);
-      if (!existsSync(archive)) throw new InputError(`archive '${archive}' does not exist`);
-      const s = await inspectArchive(archive);
-      out.result(s, () => {
+  return withDecryptionOptions(
+    new Command('inspect')
+      .description("show an archive's manifest summary (a file, a store key or s3:// URL; encrypted or not)")
+      .argument('<archive>', 'archive file, store key or s3:// URL')
+      .option('--json', 'print one JSON document on stdout', false),
+  ).action(async (archive, opts, cmd) => {
+    const ctx = createContext(cmd.optsWithGlobals() as GlobalOptions, env.env);
+    const out = createOutput(opts.json, env.stdout, env.stderr);
+    const sc = openConfiguredStore(ctx);
+    const loc = locateArchive(archive, ctx, sc);
+    const opened = await openArchive(readSourceOf(loc), identitiesFor(loc, ctx, sc, decryptionOptionsOf(opts)));
+    try {
+      const s = await inspectArchive(opened.path);
+      out.result({ archive, encrypted: opened.encrypted, ...s }, () => {
         const c = s.counts;
         return [
-          `archive     ${archive}`,
+          `archive     ${archive}${opened.encrypted ? ' (encrypted, age v1)' : ''}`,
           `format      Handover archive v${s.formatVersion} (${s.generator})`,
           `created     ${s.createdAt}`,
           `source      ${s.source}`,
@@ -31,5 +38,8 @@ export function inspectCommand(env: RunEnv): Command<[string], Record<string, un
           ...(s.skipped > 0 ? [`skipped     ${s.skipped} invalid source items (listed in manifest.xml)`] : []),
         ].join('\n');
       });
-    });
+    } finally {
+      await opened.cleanup();
+    }
+  });
 }

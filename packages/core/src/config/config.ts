@@ -17,6 +17,8 @@ export const configSchema = z
     source: z.string().min(1).optional(),
     /** pino level: fatal, error, warn, info, debug, trace, silent. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    /** File holding the master key that wraps every subject key (env HANDOVER_MASTER_KEY takes the key itself). */
+    masterKeyFile: z.string().min(1).optional(),
     /** Who is acting, recorded in the audit log; default the OS user. */
     actor: z.string().min(1).optional(),
     /** Retention classes and overrides; validated by @handover/retention. */

@@ -97,8 +97,12 @@ export interface KeyRing {
   recipientFor(subjectId: string): Promise<string>;
   /** The subject's `AGE-SECRET-KEY-1…` identity. Throws E_KEY_SHREDDED or E_KEY_NOT_FOUND. */
   identityFor(subjectId: string): Promise<string>;
+  /** The same, by subject ref: what archive keys and metadata carry, since they never name the subject. */
+  identityForRef(subjectRef: string): Promise<string>;
   /** Destroy the subject's key, leaving a tombstone. Idempotent. Returns the key id. */
   shred(subjectId: string, options: ShredOptions): Promise<string>;
+  /** The same, by subject ref (the retention worker only knows refs). */
+  shredRef(subjectRef: string, options: ShredOptions): Promise<string>;
   /** Re-wrap every key under `newMasterKey`. Resumable: rerun after an interruption. */
   rotateMaster(newMasterKey: Uint8Array, options?: RotateOptions): Promise<RotateResult>;
   /** Every key and tombstone, by ref. Needs no master key. */
@@ -352,8 +356,12 @@ class StoreKeyRing implements KeyRing {
   }
 
   async identityFor(subjectId: string): Promise<string> {
+    return this.identityForRef(this.subjectRef(subjectId));
+  }
+
+  async identityForRef(ref: string): Promise<string> {
     this.#requireMaster();
-    const ref = this.subjectRef(subjectId);
+    assertRef(ref);
     const dead = await this.#tombstone(ref);
     if (dead !== undefined) throw StoreKeyRing.#shreddedError(ref, dead);
     const rec = await this.#readJson(this.#identityKey(ref), identityRecordSchema);
@@ -362,8 +370,12 @@ class StoreKeyRing implements KeyRing {
   }
 
   async shred(subjectId: string, options: ShredOptions): Promise<string> {
+    return this.shredRef(this.subjectRef(subjectId), options);
+  }
+
+  async shredRef(ref: string, options: ShredOptions): Promise<string> {
     this.#requireMaster();
-    const ref = this.subjectRef(subjectId);
+    assertRef(ref);
     const objectKey = this.#identityKey(ref);
     let tomb = await this.#tombstone(ref);
     if (tomb === undefined) {
@@ -481,4 +493,11 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   const ring = new StoreKeyRing(options);
   await ring.open();
   return ring;
+}
+
+const REF_RE = /^[0-9a-f]{32}$/;
+
+/** Refs come from object keys and metadata, i.e. from outside: check them before building keys from them. */
+function assertRef(ref: string): void {
+  if (!REF_RE.test(ref)) throw new CryptoError(`'${ref.slice(0, 40)}' is not a subject ref (32 hex digits)`, { code: 'E_KEYRING_SUBJECT' });
 }

@@ -11,6 +11,8 @@ export const PARTIAL_MARKER = '.partial-';
 export interface AtomicWriteOptions {
   /** Fail with EEXIST instead of replacing an existing file. */
   exclusive?: boolean;
+  /** File mode; default 0o644 less the umask. Decrypted archives use 0o600. */
+  mode?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export async function writeFileAtomic(path: string, body: Readable, options: Ato
   const onExit = (): void => rmSync(tmp, { force: true });
   process.once('exit', onExit);
   try {
-    const out = createWriteStream(tmp, { flags: 'wx' });
+    const out = createWriteStream(tmp, { flags: 'wx', ...(options.mode === undefined ? {} : { mode: options.mode }) });
     await pipeline(body, out);
     await fsync(tmp);
     if (options.exclusive) {

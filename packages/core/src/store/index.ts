@@ -9,12 +9,7 @@ export {
 } from './store-rules.js';
 export { createFsStore, type FsStore, type FsStoreOptions } from './fs-store.js';
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export {
-  createS3Store,
-  presignGet,
-  resolveForcePathStyle,
-  MAX_PRESIGN_SECONDS,
-  type S3Store,
-  type S3StoreOptions,
-} from './s3-store.js';
+export type { S3Store, S3StoreOptions } from './s3-store.js';
+export { createS3Store, presignGet } from './s3-lazy.js';
+export { resolveForcePathStyle, MAX_PRESIGN_SECONDS } from './s3-config.js';
 export { parseStoreUrl, openStore, type StoreLocation, type OpenStoreOptions } from './store-url.js';

@@ -13,6 +13,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable, addAbortSignal } from 'node:stream';
 import { ConfigError, HandoverError, InputError, NotFoundError, PreconditionFailedError, StoreError, describeError } from '../errors.js';
 import { meterBody } from './put-body.js';
+import { BUCKET_NAME, MAX_PART_SIZE, MAX_PRESIGN_SECONDS, MiB, MIN_PART_SIZE, normalizeS3Prefix, positiveInt, resolveForcePathStyle } from './s3-config.js';
+export { MAX_PRESIGN_SECONDS, normalizeS3Prefix, resolveForcePathStyle };
 import {
   assertValidKey,
   type DeleteResult,
@@ -34,10 +36,6 @@ import {
   uniqueKeys,
 } from './store-rules.js';
 
-const MiB = 1024 * 1024;
-/** S3's floor for every multipart part but the last. */
-const MIN_PART_SIZE = 5 * MiB;
-const MAX_PART_SIZE = 5 * 1024 * MiB;
 const DEFAULT_PART_SIZE = 8 * MiB;
 const DEFAULT_QUEUE_SIZE = 2;
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -45,7 +43,6 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DELETE_BATCH = 1000;
 const MAX_LIST_PAGE = 1000;
 /** SigV4 presigned URLs cannot outlive seven days. */
-export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 
 export interface S3StoreOptions {
   /** Bucket name; it must exist. */
@@ -101,48 +98,6 @@ interface S3Internals {
 
 /** Lets `presignGet` reach the client without putting it on the public `S3Store` type. */
 const internals = new WeakMap<Store, S3Internals>();
-
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-/** Normalises a key prefix to '' or 'a/b/'. */
-export function normalizeS3Prefix(prefix: string | undefined): string {
-  const trimmed = (prefix ?? '').replace(/^\/+/, '').replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  try {
-    assertValidKey(trimmed);
-  } catch (err) {
-    throw new ConfigError(`invalid S3 key prefix '${prefix}': ${describeError(err)}`, { cause: err });
-  }
-  return `${trimmed}/`;
-}
-
-function envFlag(name: string, env: NodeJS.ProcessEnv): boolean | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name}='${raw}' is not a switch; set it to 1 or 0`);
-}
-
-/** The path-style decision described on `S3StoreOptions.forcePathStyle`. */
-export function resolveForcePathStyle(
-  options: Pick<S3StoreOptions, 'forcePathStyle' | 'endpoint'>,
-  env: NodeJS.ProcessEnv = process.env,
-): boolean | undefined {
-  if (options.forcePathStyle !== undefined) return options.forcePathStyle;
-  const fromEnv = envFlag('HANDOVER_S3_FORCE_PATH_STYLE', env);
-  if (fromEnv !== undefined) return fromEnv;
-  if (options.endpoint || env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL']) return true;
-  return undefined;
-}
-
-function positiveInt(name: string, value: number | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`S3 store option ${name}=${value} is out of range; use an integer from ${min} to ${max}`);
-  }
-  return value;
-}
 
 export function createS3Store(options: S3StoreOptions): S3Store {
   if (!BUCKET_NAME.test(options.bucket ?? '')) {

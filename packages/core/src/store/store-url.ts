@@ -3,7 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, describeError } from '../errors.js';
 import { createFsStore, type FsStore, type FsStoreOptions } from './fs-store.js';
-import { createS3Store, normalizeS3Prefix, type S3Store, type S3StoreOptions } from './s3-store.js';
+import type { S3Store, S3StoreOptions } from './s3-store.js';
+import { createS3Store } from './s3-lazy.js';
+import { normalizeS3Prefix } from './s3-config.js';
 
 /** Where a store lives, parsed from a location string. */
 export type StoreLocation = { kind: 'fs'; root: string } | { kind: 's3'; bucket: string; prefix: string };

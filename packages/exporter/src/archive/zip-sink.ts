@@ -19,28 +19,36 @@ export interface ZipSinkOptions {
   level?: number;
   /** Modification time written on every entry; default the archive's creation time. */
   date?: Date;
+  /** Bytes of in-memory entries that may wait for compression before `add` blocks. Default 8 MiB. */
+  maxQueuedBytes?: number;
 }
 
 /**
- * Writes archive entries into a zip stream one at a time, recording each entry's size
- * and SHA-256 for the manifest. `add` resolves only when the entry is fully in the zip,
- * so callers that await it keep at most one entry in flight and memory stays bounded.
+ * Writes archive entries into a zip stream one after another, recording each entry's
+ * size and SHA-256 for the manifest. In-memory entries are hashed at once and queued:
+ * `add` returns while they are still being deflated (in zlib's thread pool), so the
+ * caller renders the next part meanwhile; at most `maxQueuedBytes` wait, which bounds
+ * memory. A stream entry is awaited until fully written, since its hash is known only then.
  */
 export class ZipSink implements EntrySink {
   readonly entries: ManifestEntry[] = [];
   readonly #zip: ZipArchive;
   readonly #names = new Set<string>();
-  #pending: { name: string; resolve: () => void; reject: (e: Error) => void } | undefined;
+  readonly #pending: { name: string; bytes: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  #queuedBytes = 0;
   #failure: Error | undefined;
   readonly #date: Date;
+  readonly #maxQueued: number;
 
   constructor(options: ZipSinkOptions = {}) {
     this.#date = options.date ?? new Date();
+    this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#zip = new ZipArchive({ zlib: { level: options.level ?? 6 }, highWaterMark: 1 << 20 });
     this.#zip.on('entry', (data) => {
-      const p = this.#pending;
+      const p = this.#pending[0];
       if (p && p.name === data.name) {
-        this.#pending = undefined;
+        this.#pending.shift();
+        this.#queuedBytes -= p.bytes;
         p.resolve();
       }
     });
@@ -66,6 +74,7 @@ export class ZipSink implements EntrySink {
   /** Adds the manifest (which lists every other entry) and closes the zip. */
   async finish(manifest: string): Promise<void> {
     await this.#append('manifest.xml', manifest, { kind: 'subject' });
+    await this.#drain(0);
     await this.#zip.finalize();
   }
 
@@ -77,29 +86,52 @@ export class ZipSink implements EntrySink {
 
   #fail(err: Error): void {
     this.#failure ??= err;
-    const p = this.#pending;
-    this.#pending = undefined;
-    p?.reject(err);
+    for (const p of this.#pending.splice(0)) p.reject(err);
+    this.#queuedBytes = 0;
+  }
+
+  #enqueue(name: string, bytes: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ name, bytes, resolve, reject });
+      this.#queuedBytes += bytes;
+    });
+  }
+
+  /** Waits until at most `limit` bytes are queued. */
+  async #drain(limit: number): Promise<void> {
+    while (this.#queuedBytes > limit || (limit === 0 && this.#pending.length > 0)) {
+      if (this.#failure) throw this.#failure;
+      const oldest = this.#pending[0];
+      if (!oldest) break;
+      await new Promise<void>((resolve, reject) => {
+        const prev = { resolve: oldest.resolve, reject: oldest.reject };
+        oldest.resolve = () => (prev.resolve(), resolve());
+        oldest.reject = (e) => (prev.reject(e), reject(e));
+      });
+    }
+    if (this.#failure) throw this.#failure;
   }
 
   async #append(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<Omit<ManifestEntry, 'kind'>> {
     if (this.#failure) throw this.#failure;
     if (this.#names.has(path)) throw new Error(`duplicate archive entry '${path}'`);
     this.#names.add(path);
-    const done = new Promise<void>((resolve, reject) => {
-      this.#pending = { name: path, resolve, reject };
-    });
     const data = { name: path, store: options.store ?? false, date: options.date ?? this.#date };
     if (content instanceof Readable) {
       const digest = new DigestStream();
+      const done = this.#enqueue(path, 0);
+      done.catch(() => undefined);
       this.#zip.append(digest, data);
       await Promise.all([pipeline(content, digest), done]);
       return { path, size: digest.size, sha256: digest.sha256() };
     }
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const done = this.#enqueue(path, bytes.length);
+    // Failures surface through #drain or the next add; never as an unhandled rejection.
+    done.catch(() => undefined);
     this.#zip.append(bytes, data);
-    await done;
+    await this.#drain(this.#maxQueued);
     return { path, size: bytes.length, sha256 };
   }
 }

@@ -169,7 +169,10 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
           if (t < from || t > to) continue;
         }
         const m = pseudo ? pseudo.message(raw) : raw;
-        for (const v of views) await v.message(m);
+        for (const v of views) {
+          const wait = v.message(m);
+          if (wait) await wait;
+        }
         count++;
         totals.messages++;
         if (m.attachments.length > 0) notice(m);

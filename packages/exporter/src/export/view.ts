@@ -79,7 +79,8 @@ export interface ExportView {
   readonly name: string;
   begin(ctx: ExportContext): Promise<void>;
   conversationStart(conversation: Conversation): Promise<void>;
-  message(message: Message): Promise<void>;
+  /** May return nothing when it did not need to wait, which saves the exporter a microtask per message. */
+  message(message: Message): void | Promise<void>;
   conversationEnd(conversation: Conversation, messageCount: number): Promise<void>;
   file(file: ArchivedFile): Promise<void>;
   grant(grant: Grant): Promise<void>;

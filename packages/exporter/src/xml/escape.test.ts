@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { Escaper, countIllegal, xmlSafe } from './escape.js';
+import { Escaper, countIllegal, isoDate, xmlSafe } from './escape.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true });
 
@@ -58,5 +58,20 @@ describe('XML escaping', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('isoDate', () => {
+  it('equals toISOString for any date, including across minutes and outside four-digit years', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (t) => {
+        const d = new Date(t);
+        expect(isoDate(d)).toBe(d.toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+    for (const t of [0, 59_999, 60_000, 1_700_000_000_000, 1_700_000_000_999, 1_700_000_060_001]) {
+      expect(isoDate(new Date(t))).toBe(new Date(t).toISOString());
+    }
   });
 });

@@ -69,7 +69,23 @@ export function countIllegal(s: string): number {
   return n;
 }
 
-/** UTC ISO-8601 with milliseconds, the only date form in the archive. */
+// toISOString costs about a microsecond, a noticeable share of a message's budget;
+// consecutive messages mostly share their minute, so the prefix is cached.
+let cachedMinute = Number.NaN;
+let cachedPrefix = '';
+const MAX_FOUR_DIGIT_YEAR = 253402300800000; // 10000-01-01T00:00:00Z
+
+/** UTC ISO-8601 with milliseconds (`2024-03-01T09:30:00.000Z`), the only date form in the archive. */
 export function isoDate(d: Date): string {
-  return d.toISOString();
+  const t = d.getTime();
+  if (!(t >= 0 && t < MAX_FOUR_DIGIT_YEAR)) return d.toISOString();
+  const minute = Math.floor(t / 60000);
+  if (minute !== cachedMinute) {
+    cachedPrefix = d.toISOString().slice(0, 17);
+    cachedMinute = minute;
+  }
+  const rest = t - minute * 60000;
+  const sec = Math.floor(rest / 1000);
+  const ms = rest - sec * 1000;
+  return cachedPrefix + (sec < 10 ? '0' : '') + sec + (ms < 10 ? '.00' : ms < 100 ? '.0' : '.') + ms + 'Z';
 }

@@ -42,11 +42,16 @@ class PartWriter {
     return this.#records;
   }
 
-  async add(xml: string): Promise<void> {
+  /** Returns a promise only when a finished part had to be written first. */
+  add(xml: string): void | Promise<void> {
     const bytes = Buffer.byteLength(xml, 'utf8');
     if (this.#records > 0 && (this.#records >= this.limits.maxRecords || this.#bytes + bytes > this.limits.maxBytes)) {
-      await this.flush();
+      return this.flush().then(() => this.#push(xml, bytes));
     }
+    this.#push(xml, bytes);
+  }
+
+  #push(xml: string, bytes: number): void {
     this.#chunks.push(xml);
     this.#bytes += bytes;
     this.#records++;
@@ -144,7 +149,7 @@ export class XmlView implements ExportView {
     );
   }
 
-  async message(m: Message): Promise<void> {
+  message(m: Message): void | Promise<void> {
     const esc = this.escaper;
     let x = `<message id="${esc.attr(m.id)}" author="${esc.attr(m.authorId)}" sent="${isoDate(m.sentAt)}"`;
     if (m.editedAt) x += ` edited="${isoDate(m.editedAt)}"`;
@@ -166,7 +171,7 @@ export class XmlView implements ExportView {
     }
     for (const a of m.attachments) x += `<attachment file="${esc.attr(a.id)}"/>`;
     x += '</message>\n';
-    await this.#messages!.add(x);
+    return this.#messages!.add(x);
   }
 
   async conversationEnd(c: Conversation, messageCount: number): Promise<void> {
