@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         test: {
@@ -18,9 +20,8 @@ export default defineConfig({
           globals: true,
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          // End-to-end tests start servers and spawn the CLI; keep them off each other's ports and CPU.
+          // End-to-end tests start servers and spawn the CLI; two files at a time on a 2-core machine.
           pool: 'forks',
-          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
         },
       },
     ],
