@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, openSync, readSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, readSync, writeSync, closeSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { NASTY_TEXTS, xmlSafe } from '@handover/exporter';
@@ -14,9 +14,10 @@ describe('handover export on the embedded default (demo source, local store)', (
   afterAll(() => tmp.cleanup());
 
   beforeAll(async () => {
-    const r = await runCli(['export', '--member', 'alice', '--out', archive, '--reason', 'backup before account deletion', '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    const r = await runCli(['export', '--member', 'alice', '--out', archive, '--no-encrypt', '--reason', 'backup before account deletion', '--json', '--store', tmp.dir]);
+    expect(r.code, r.stderr).toBe(0);
+    // An unencrypted archive is allowed for a local file only, and never silently.
+    expect(r.stderr).toMatch(/warning: writing an UNENCRYPTED archive/);
     exported = JSON.parse(r.stdout);
   });
 
@@ -136,13 +137,44 @@ describe('handover export on the embedded default (demo source, local store)', (
   });
 });
 
+describe('handover export into the local store (the embedded default)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('encrypts the archive with age, keeps it under a key without personal data, and verify/inspect/decrypt read it', async () => {
+    const r = await runCli(['export', '--member', 'alice', '--store', tmp.dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.encrypted).toBe(true);
+    expect(out.key).toMatch(/^archives\/\d{8}\/export-download\/[0-9a-f]{32}\/\d{8}T\d{6}Z-[0-9a-f]+\.zip\.age$/);
+    expect(out.key).not.toContain('alice');
+    expect(readFileSync(out.archive).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+
+    const v = await runCli(['verify', out.archive, '--store', tmp.dir, '--json']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, encrypted: true });
+    const i = await runCli(['inspect', out.key, '--store', tmp.dir, '--json']);
+    expect(i.code, i.stderr).toBe(0);
+    expect(JSON.parse(i.stdout).subject.id).toBe('alice');
+
+    const plain = join(tmp.dir, 'plain.zip');
+    const d = await runCli(['decrypt', out.archive, '--out', plain, '--store', tmp.dir]);
+    expect(d.code, d.stderr).toBe(0);
+    expect((await run('unzip', ['-t', plain])).code).toBe(0);
+    // Without the master key the archive stays closed, and the error says why without leaking anything.
+    const other = await runCli(['verify', out.archive, '--store', tmp.dir], { env: { HANDOVER_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') } });
+    expect(other.code).toBe(1);
+    expect(other.stderr).not.toMatch(/AGE-SECRET-KEY/);
+  });
+});
+
 describe('handover export: scopes and pseudonyms', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
   it('authored scope keeps only what the member wrote', async () => {
     const out = join(tmp.dir, 'authored.zip');
-    const r = await runCli(['export', '--member', 'alice', '--scope', 'authored', '--out', out, '--store', tmp.dir, '--json', '--no-html']);
+    const r = await runCli(['export', '--member', 'alice', '--scope', 'authored', '--out', out, '--no-encrypt', '--store', tmp.dir, '--json', '--no-html']);
     expect(r.code, r.stderr).toBe(0);
     const dir = join(tmp.dir, 'a');
     await extract(out, dir);
@@ -158,7 +190,7 @@ describe('handover export: scopes and pseudonyms', () => {
     const a = join(tmp.dir, 'p1.zip');
     const b = join(tmp.dir, 'p2.zip');
     for (const out of [a, b]) {
-      const r = await runCli(['export', '--member', 'alice', '--pseudonymize-others', '--out', out, '--store', tmp.dir, '--no-html']);
+      const r = await runCli(['export', '--member', 'alice', '--pseudonymize-others', '--out', out, '--no-encrypt', '--store', tmp.dir, '--no-html']);
       expect(r.code, r.stderr).toBe(0);
     }
     const authorsOf = async (zip: string, d: string): Promise<string[]> => {
@@ -186,7 +218,7 @@ describe('handover export: errors and crash safety', () => {
     const r = await runCli(['export', '--member', 'nobody', '--store', tmp.dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("member 'nobody' not found in source 'demo'");
-    expect(existsSync(join(tmp.dir, 'archives')) ? readdirSync(join(tmp.dir, 'archives')) : []).toEqual([]);
+    expect(filesUnder(join(tmp.dir, 'archives'))).toEqual([]);
   });
 
   it('a bad flag exits 2 with usage', async () => {
@@ -203,30 +235,35 @@ describe('handover export: errors and crash safety', () => {
     const child = startCli(['export', '--member', 'alice', '--source', 'demo:messages=400000,attachmentBytes=200000000', '--store', store, '--no-html']);
     const done = finished(child);
     // Wait until the export has started writing, then kill it without warning.
-    await waitFor(() => existsSync(join(store, 'archives')) && readdirSync(join(store, 'archives')).length > 0);
+    await waitFor(() => filesUnder(join(store, 'archives')).length > 0);
     child.kill('SIGKILL');
     await done;
-    const left = readdirSync(join(store, 'archives'));
+    const left = filesUnder(join(store, 'archives'));
     expect(left.length).toBeGreaterThan(0);
     expect(left.every((f) => f.includes('.partial-'))).toBe(true);
 
     const r = await runCli(['export', '--member', 'alice', '--store', store, '--json', '--no-html']);
     expect(r.code, r.stderr).toBe(0);
     const { archive } = JSON.parse(r.stdout);
-    expect((await runCli(['verify', archive])).code).toBe(0);
+    expect((await runCli(['verify', archive, '--store', store])).code).toBe(0);
   });
 
   it('Ctrl-C stops the export, removes the partial file and exits 130', async () => {
     const store = join(tmp.dir, 'store-int');
     const child = startCli(['export', '--member', 'alice', '--source', 'demo:messages=400000,attachmentBytes=200000000', '--store', store, '--no-html']);
     const done = finished(child);
-    await waitFor(() => existsSync(join(store, 'archives')) && readdirSync(join(store, 'archives')).length > 0);
+    await waitFor(() => filesUnder(join(store, 'archives')).length > 0);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);
-    expect(readdirSync(join(store, 'archives'))).toEqual([]);
+    expect(filesUnder(join(store, 'archives'))).toEqual([]);
   });
 });
+
+/** Every file below `dir` (none when it does not exist). */
+function filesUnder(dir: string): string[] {
+  return existsSync(dir) ? listFiles(dir) : [];
+}
 
 async function waitFor(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
   const start = Date.now();

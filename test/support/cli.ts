@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** A master key for this test process, so tests never touch the user's own key file. */
+export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 export const BIN = join(ROOT, 'packages/cli/dist/bin.js');
 
 export interface CliResult {
@@ -30,7 +34,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', ...options.env },
+    env: { ...process.env, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
