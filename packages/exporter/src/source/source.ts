@@ -1,4 +1,7 @@
+import type { SourceCapabilities } from './capabilities.js';
 import type { Conversation, Grant, Member, Membership, Message } from './domain.js';
+
+export * from './capabilities.js';
 
 /**
  * The `Source` port: one platform's data, read as streams. A source never holds a
@@ -33,6 +36,13 @@ export interface Source {
 
   /** Items the source skipped as invalid (with `--skip-invalid`), to be recorded in the manifest. */
   skipped?(): readonly SkippedItem[];
+
+  /**
+   * What the source can do besides reading (report blockers, revoke grants, erase a
+   * member). Absent for read-only sources such as export files; ask with
+   * `requireCapability(source, 'erase')`.
+   */
+  readonly capabilities?: SourceCapabilities;
 
   close?(): Promise<void>;
 }

@@ -1,12 +1,34 @@
-import { InputError, NotFoundError } from '@handover/core';
+import { randomBytes } from 'node:crypto';
+import { InputError, NotFoundError, systemClock, type Clock } from '@handover/core';
+import {
+  activeGrantsBlocker,
+  ownershipBlockers,
+  type Blocker,
+  type RoleRow,
+  type SourceCapabilities,
+  type WriteContext,
+} from '../../source/capabilities.js';
 import type { Conversation, Grant, Member, Membership, Message } from '../../source/domain.js';
 import type { Source } from '../../source/source.js';
 import { generateMessages } from './messages.js';
 import { sizingFor } from './plan.js';
+import { memoryDemoState, type DemoErasure, type DemoRevocation, type DemoStateStore } from './state.js';
+import { pendingBlockers } from './workflow.js';
 import { DemoWorkspace } from './workspace.js';
 
 export { NASTY_FILE_NAMES, NASTY_TEXTS, type NastyText } from './nasty.js';
 export { DEMO_TIMELINE } from './people.js';
+export {
+  demoStateInStore,
+  demoStatePrefix,
+  memoryDemoState,
+  type DemoChange,
+  type DemoErasure,
+  type DemoRevocation,
+  type DemoState,
+  type DemoStateStore,
+} from './state.js';
+export { PENDING_ITEMS, type PendingItemSeed } from './workflow.js';
 
 /** Options of the built-in demo workspace. Every option only changes sizes, never the cast or the edge cases. */
 export interface DemoOptions {
@@ -30,6 +52,18 @@ export interface DemoOptions {
   attachmentBytes?: number;
   /** Include the edge-case messages and files (`NASTY_TEXTS`, `NASTY_FILE_NAMES`) in alice's #random. Default true. */
   nasty?: boolean;
+}
+
+/** `createDemoSource` options: the sizes, plus where the workspace's changes live. */
+export interface DemoSourceOptions extends DemoOptions {
+  /**
+   * Where erasures and grant revocations are kept. Give `demoStateInStore(store, seed)` so
+   * that the next process (each CLI call is one) sees them. Default: in this source's
+   * memory only, starting from the pristine workspace.
+   */
+  state?: DemoStateStore;
+  /** Time of revocations and erasures, and "now" when telling active grants from expired ones. Default: the system clock. */
+  clock?: Clock;
 }
 
 export const DEMO_DEFAULTS: Readonly<Required<DemoOptions>> = Object.freeze({
@@ -72,20 +106,119 @@ async function* failing(error: Error): AsyncGenerator<never> {
   throw error;
 }
 
+/** The author name messages of an erased member carry from then on. */
+export const DELETED_USER_NAME = 'deleted user';
+
+function requireWriteContext(what: string, context: WriteContext | undefined): void {
+  if (context === undefined || typeof context.actor !== 'string' || context.actor.trim() === '') {
+    throw new InputError(`demo source: ${what} needs an actor (who does it)`, { exitCode: 2 });
+  }
+  if (typeof context.reason !== 'string' || context.reason.trim() === '') {
+    throw new InputError(`demo source: ${what} needs a reason`, { exitCode: 2 });
+  }
+}
+
+/*
+ * Erasure in the demo workspace, modelled on what chat platforms do when an account is
+ * deleted for good:
+ * - the member is gone: members(), findMember() (by id, username or email) and their own
+ *   memberships, conversations and grants no longer list anything;
+ * - what they wrote to others stays, because it is part of the other participants' records
+ *   too, but it no longer names them: its author becomes a tombstone id (`erased-<hex>`,
+ *   drawn at erasure, not derived from the id) named 'deleted user'; their reactions, edits
+ *   and files are attributed to the same tombstone, and DM participant lists show it;
+ *   join / leave notices, which quote their display name, quote 'deleted user' instead;
+ * - the text of their messages is kept as written, mentions of them (`@alice`) included:
+ *   the demo does not rewrite message bodies. Removing those is a platform's content
+ *   policy, outside what an offboarding can promise.
+ * Message ids, times and order do not change, so exports of other members stay comparable.
+ */
 class DemoSource implements Source {
   readonly name = 'demo';
+  readonly capabilities: SourceCapabilities;
+  readonly #workspace: DemoWorkspace;
+  readonly #state: DemoStateStore;
+  readonly #clock: Clock;
+  readonly #erased = new Map<string, DemoErasure>();
+  /** Erased member id → its tombstone id. */
+  readonly #tombstones = new Map<string, string>();
+  #ready: boolean;
+  #loading: Promise<void> | undefined;
 
-  constructor(private readonly workspace: DemoWorkspace) {}
+  constructor(workspace: DemoWorkspace, state: DemoStateStore | undefined, clock: Clock) {
+    this.#workspace = workspace;
+    this.#state = state ?? memoryDemoState();
+    this.#clock = clock;
+    // Without a shared state store there is nothing to load: this source starts pristine.
+    this.#ready = state === undefined;
+    this.capabilities = {
+      blockers: (memberId) => this.#blockers(memberId),
+      revokeGrant: (memberId, grantId, context) => this.#revokeGrant(memberId, grantId, context),
+      erase: (memberId, context) => this.#erase(memberId, context),
+    };
+  }
+
+  /** Loads the recorded changes once, on first use: the constructor stays synchronous. */
+  async #load(): Promise<void> {
+    if (this.#ready) return;
+    this.#loading ??= (async () => {
+      const state = await this.#state.load();
+      for (const revocation of state.revoked) this.#applyRevocation(revocation);
+      for (const erasure of state.erased) this.#applyErasure(erasure);
+      this.#ready = true;
+    })();
+    try {
+      await this.#loading;
+    } catch (err) {
+      // A failed load (store unreachable) is retried by the next call rather than remembered.
+      this.#loading = undefined;
+      throw err;
+    }
+  }
+
+  #applyErasure(erasure: DemoErasure): void {
+    if (this.#erased.has(erasure.memberId)) return;
+    this.#erased.set(erasure.memberId, erasure);
+    this.#tombstones.set(erasure.memberId, erasure.tombstoneId);
+  }
+
+  #applyRevocation(revocation: DemoRevocation): Grant | undefined {
+    const grant = this.#workspace.grants.get(revocation.memberId)?.find((g) => g.id === revocation.grantId);
+    if (grant === undefined || grant.revokedAt !== undefined) return grant;
+    const at = new Date(revocation.at);
+    grant.revokedAt = at;
+    grant.history = [...(grant.history ?? []), { at, change: 'revoked', actorId: revocation.actor, reason: revocation.reason }];
+    return grant;
+  }
+
+  /** A member still in the workspace (not erased), by exact id. */
+  #present(memberId: string): Member | undefined {
+    return this.#erased.has(memberId) ? undefined : this.#workspace.members.get(memberId);
+  }
+
+  #notFound(memberId: string): NotFoundError {
+    const erased = this.#erased.has(memberId);
+    return new NotFoundError(
+      erased
+        ? `demo source: member '${memberId}' was erased on ${this.#erased.get(memberId)!.at}`
+        : `demo source: no member '${memberId}'; list them with 'handover demo members'`,
+      { code: 'E_MEMBER_NOT_FOUND' },
+    );
+  }
 
   async *members(): AsyncIterable<Member> {
-    for (const member of this.workspace.members.values()) yield { ...member };
+    await this.#load();
+    for (const member of this.#workspace.members.values()) {
+      if (!this.#erased.has(member.id)) yield { ...member };
+    }
   }
 
   async findMember(selector: string): Promise<Member | undefined> {
+    await this.#load();
     const wanted = selector.trim();
     if (wanted === '') return undefined;
     const email = wanted.toLowerCase();
-    const members = [...this.workspace.members.values()];
+    const members = [...this.#workspace.members.values()].filter((m) => !this.#erased.has(m.id));
     // Ids win over usernames, usernames over emails: `bob` is always the member whose id is bob.
     const found =
       members.find((m) => m.id === wanted) ??
@@ -95,7 +228,9 @@ class DemoSource implements Source {
   }
 
   async *memberships(memberId: string): AsyncIterable<Membership> {
-    for (const m of this.workspace.memberships.get(memberId) ?? []) {
+    await this.#load();
+    if (this.#erased.has(memberId)) return;
+    for (const m of this.#workspace.memberships.get(memberId) ?? []) {
       const copy: Membership = { ...m };
       if (m.joinedAt) copy.joinedAt = new Date(m.joinedAt.getTime());
       if (m.leftAt) copy.leftAt = new Date(m.leftAt.getTime());
@@ -104,7 +239,9 @@ class DemoSource implements Source {
   }
 
   async *conversations(memberId: string): AsyncIterable<Conversation> {
-    for (const plan of this.workspace.plans.values()) {
+    await this.#load();
+    if (this.#erased.has(memberId)) return;
+    for (const plan of this.#workspace.plans.values()) {
       const me = plan.participants.find((p) => p.id === memberId);
       if (me === undefined) continue;
       const conversation: Conversation = {
@@ -118,22 +255,116 @@ class DemoSource implements Source {
       if (plan.topic !== undefined) conversation.topic = plan.topic;
       if (Number.isFinite(me.leftMs)) conversation.memberLeftAt = new Date(me.leftMs);
       if (plan.kind === 'dm' || plan.kind === 'group-dm') {
-        conversation.participantIds = plan.participants.filter((p) => p.id !== memberId).map((p) => p.id);
+        conversation.participantIds = plan.participants.filter((p) => p.id !== memberId).map((p) => this.#tombstones.get(p.id) ?? p.id);
       }
       yield conversation;
     }
   }
 
   messages(conversation: Conversation): AsyncIterable<Message> {
-    const plan = this.workspace.plans.get(conversation.id);
+    // The common case (nothing erased, nothing to load) hands out the generator itself: no extra await per message.
+    if (this.#ready && this.#erased.size === 0) return this.#generated(conversation);
+    return this.#scrubbed(conversation);
+  }
+
+  #generated(conversation: Conversation): AsyncIterable<Message> {
+    const plan = this.#workspace.plans.get(conversation.id);
     if (plan === undefined) {
       return failing(new NotFoundError(`demo source: no conversation '${conversation.id}'; list them with conversations(memberId)`));
     }
-    return generateMessages(plan, this.workspace.context);
+    return generateMessages(plan, this.#workspace.context);
+  }
+
+  async *#scrubbed(conversation: Conversation): AsyncGenerator<Message> {
+    await this.#load();
+    for await (const message of this.#generated(conversation)) yield this.#scrub(message);
+  }
+
+  /** Attributes what erased members left behind to their tombstones (see the comment above the class). */
+  #scrub(m: Message): Message {
+    const t = this.#tombstones;
+    if (t.size === 0) return m;
+    const author = m.authorId;
+    const tombstone = t.get(author);
+    if (tombstone !== undefined) {
+      if (m.subtype === 'join' || m.subtype === 'leave') {
+        const name = this.#workspace.members.get(author)?.displayName;
+        if (name !== undefined && m.text.startsWith(name)) m.text = DELETED_USER_NAME + m.text.slice(name.length);
+      }
+      m.authorId = tombstone;
+      m.authorName = DELETED_USER_NAME;
+    }
+    for (const r of m.reactions) r.userIds = r.userIds.map((id) => t.get(id) ?? id);
+    if (m.edits !== undefined) for (const e of m.edits) if (e.editorId !== undefined) e.editorId = t.get(e.editorId) ?? e.editorId;
+    for (const f of m.attachments) f.ownerId = t.get(f.ownerId) ?? f.ownerId;
+    return m;
   }
 
   async *grants(memberId: string): AsyncIterable<Grant> {
-    for (const grant of this.workspace.grants.get(memberId) ?? []) yield copyGrant(grant);
+    await this.#load();
+    if (this.#erased.has(memberId)) return;
+    for (const grant of this.#workspace.grants.get(memberId) ?? []) yield copyGrant(grant);
+  }
+
+  async #blockers(memberId: string): Promise<Blocker[]> {
+    await this.#load();
+    if (this.#present(memberId) === undefined) throw this.#notFound(memberId);
+    const now = this.#clock.now();
+    const rows: RoleRow[] = [];
+    for (const [id, list] of this.#workspace.memberships) {
+      const gone = this.#present(id) === undefined || this.#workspace.members.get(id)?.deleted === true;
+      for (const m of list) {
+        rows.push({
+          memberId: id,
+          organizationId: m.organizationId,
+          organizationName: m.organizationName,
+          role: m.role,
+          ...(m.leftAt === undefined ? {} : { leftAt: m.leftAt }),
+          gone,
+        });
+      }
+    }
+    const blockers = [...ownershipBlockers(memberId, rows, now), ...pendingBlockers(memberId)];
+    const grants = activeGrantsBlocker(memberId, this.#workspace.grants.get(memberId) ?? [], now);
+    if (grants !== undefined) blockers.push(grants);
+    return blockers;
+  }
+
+  async #revokeGrant(memberId: string, grantId: string, context: WriteContext): Promise<Grant> {
+    requireWriteContext('revoking a grant', context);
+    await this.#load();
+    if (this.#present(memberId) === undefined) throw this.#notFound(memberId);
+    const grant = this.#workspace.grants.get(memberId)?.find((g) => g.id === grantId);
+    if (grant === undefined) {
+      throw new NotFoundError(`demo source: member '${memberId}' has no grant '${grantId}'; list them with grants('${memberId}')`, { code: 'E_GRANT_NOT_FOUND' });
+    }
+    if (grant.revokedAt !== undefined) return copyGrant(grant);
+    const standing = await this.#state.record({
+      kind: 'revoke',
+      memberId,
+      grantId,
+      at: this.#clock.now().toISOString(),
+      actor: context.actor.trim(),
+      reason: context.reason.trim(),
+    });
+    if (standing.kind === 'revoke') this.#applyRevocation(standing);
+    return copyGrant(grant);
+  }
+
+  async #erase(memberId: string, context: WriteContext): Promise<void> {
+    requireWriteContext('erasing a member', context);
+    await this.#load();
+    if (this.#erased.has(memberId)) return;
+    if (this.#workspace.members.get(memberId) === undefined) throw this.#notFound(memberId);
+    const standing = await this.#state.record({
+      kind: 'erase',
+      memberId,
+      tombstoneId: `erased-${randomBytes(4).toString('hex')}`,
+      at: this.#clock.now().toISOString(),
+      actor: context.actor.trim(),
+      reason: context.reason.trim(),
+    });
+    if (standing.kind === 'erase') this.#applyErasure(standing);
   }
 }
 
@@ -141,9 +372,11 @@ class DemoSource implements Source {
  * The built-in demo workspace: three organisations, thirteen members (alice is the
  * subject of the examples), every kind of conversation, grants, and the edge cases real
  * exports contain. Deterministic for given options, generated lazily, constant memory
- * at any size.
+ * at any size. Writable: it reports offboarding blockers, revokes grants and erases
+ * members (`source.capabilities`), keeping those changes in `options.state`.
  */
-export function createDemoSource(options: DemoOptions = {}): Source {
-  const o = validate(options);
-  return new DemoSource(new DemoWorkspace(o.seed, sizingFor(o.messages, o.attachmentBytes, o.nasty)));
+export function createDemoSource(options: DemoSourceOptions = {}): Source {
+  const { state, clock, ...sizing } = options;
+  const o = validate(sizing);
+  return new DemoSource(new DemoWorkspace(o.seed, sizingFor(o.messages, o.attachmentBytes, o.nasty)), state, clock ?? systemClock);
 }

@@ -7,9 +7,9 @@ import { buildSentencePools } from './text.js';
 
 /**
  * The state of one demo workspace. Members, memberships and grants are plain maps this
- * object owns (built fresh for each source), so write operations such as erasing a
- * member or revoking a grant can later be layered on by changing them in place; the
- * generated messages read authors and windows from the plans at iteration time.
+ * object owns (built fresh for each source): a source applies revocations to its grants
+ * in place, and layers erasures on top when it reads (see DemoSource); the generated
+ * messages read authors and windows from the plans at iteration time.
  */
 export class DemoWorkspace {
   readonly members = new Map<string, Member>();
