@@ -19,7 +19,7 @@ export interface ZipSinkOptions {
   level?: number;
   /** Modification time written on every entry; default the archive's creation time. */
   date?: Date;
-  /** Bytes of in-memory entries that may wait for compression before `add` blocks. Default 8 MiB. */
+  /** Bytes of in-memory entries that may wait for compression before `add` blocks. Default 4 MiB. */
   maxQueuedBytes?: number;
 }
 
@@ -42,7 +42,7 @@ export class ZipSink implements EntrySink {
 
   constructor(options: ZipSinkOptions = {}) {
     this.#date = options.date ?? new Date();
-    this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#maxQueued = options.maxQueuedBytes ?? 4 * 1024 * 1024;
     this.#zip = new ZipArchive({ zlib: { level: options.level ?? 6 }, highWaterMark: 1 << 20 });
     this.#zip.on('entry', (data) => {
       const p = this.#pending[0];

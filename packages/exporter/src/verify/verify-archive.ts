@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
-import { validateXML } from 'xmllint-wasm';
 import { archiveSchema, ARCHIVE_NAMESPACE, SCHEMA_ENTRY } from '../xml/namespace.js';
+import { DocumentChecker, type DocumentResult } from './document-check.js';
+import { DocumentPool } from './document-pool.js';
 import { openZip, readAll, type ZipReader } from './zip-reader.js';
 
 export interface VerifyProblem {
@@ -47,13 +48,9 @@ interface ManifestEntryRecord {
 
 /** Bound of one XML document the verifier will hold; the format's parts are at most 16 MiB plus one oversized message. */
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
-/** Documents validated per xmllint call: batching amortises the WebAssembly start-up. */
-const VALIDATION_BATCH_BYTES = 24 * 1024 * 1024;
 
 const ARRAYS = new Set(['entry', 'item', 'message', 'conversation', 'part', 'participant', 'file', 'grant', 'scope', 'event', 'membership', 'reaction', 'user', 'edit', 'attachment']);
 const fullParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true, isArray: (name) => ARRAYS.has(name) });
-// Message documents are the bulk of an archive; attributes are not needed to count them, and skipping them doubles the speed.
-const countParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (name) => ARRAYS.has(name) });
 
 const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 
@@ -61,7 +58,8 @@ const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib 
  * Checks an archive end to end: the zip, every manifest size and SHA-256, that no
  * entry is missing or extra, that every XML document is valid against the v1 XSD
  * (in-process, libxml2 compiled to WebAssembly) and parses back with fast-xml-parser
- * to the counts the manifest states. Documents are checked one part at a time.
+ * to the counts the manifest states. Documents are checked one part at a time, on a
+ * thread per core, while the main thread reads and hashes the zip.
  */
 export async function verifyArchive(path: string): Promise<VerifyReport> {
   const report: VerifyReport = { ok: false, archive: path, problems: [], entries: 0, bytes: 0, documents: 0 };
@@ -96,16 +94,15 @@ async function check(zip: ZipReader, report: VerifyReport, problem: (code: strin
 
   const manifestText = (await readAll(await zip.open(manifestEntry), MAX_DOCUMENT_BYTES, 'manifest.xml')).toString('utf8');
   const schema = archiveSchema();
-  const validation = new Validator(schema, problem);
-  await validation.add('manifest.xml', manifestText);
+  const manifestCheck = new DocumentChecker(schema).check({ name: 'manifest.xml', kind: 'manifest', bytes: Buffer.from(manifestText, 'utf8') });
+  for (const e of manifestCheck.schemaErrors) problem('E_SCHEMA', `not valid against the v1 XSD: ${e}`, 'manifest.xml');
 
   let manifest: Record<string, any>;
   try {
-    manifest = fullParser.parse(manifestText, true)?.manifest;
+    manifest = fullParser.parse(manifestText)?.manifest;
     if (!manifest || typeof manifest !== 'object') throw new Error('the root element is not <manifest>');
   } catch (err) {
     problem('E_MANIFEST', `manifest.xml does not parse: ${(err as Error).message}`, 'manifest.xml');
-    await validation.flush();
     return;
   }
   if (manifest['xmlns'] !== ARCHIVE_NAMESPACE) problem('E_MANIFEST', `manifest.xml is not in namespace ${ARCHIVE_NAMESPACE}`, 'manifest.xml');
@@ -120,63 +117,64 @@ async function check(zip: ZipReader, report: VerifyReport, problem: (code: strin
   report.summary = summarize(manifest, listed.size);
   const counted: Record<string, number> = { conversations: 0, messages: 0, files: 0, grants: 0, filesIncluded: 0, fileBytes: 0 };
   const fileHashes = new Map<string, string>();
-
-  for (const entry of zip.entries) {
-    const name = entry.fileName;
-    if (name === 'manifest.xml') continue;
-    if (name.endsWith('/') && entry.uncompressedSize === 0) continue; // a directory record
-    const expected = listed.get(name);
-    if (!expected) {
-      problem('E_EXTRA', `entry is in the zip but not in the manifest`, name);
-      continue;
-    }
-    const isDocument = name.endsWith('.xml') || name.endsWith('.xsd');
-    const hash = createHash('sha256');
-    let size = 0;
-    let crc = 0;
-    const chunks: Buffer[] = [];
-    try {
-      const stream = await zip.open(entry);
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        if (crc32) crc = crc32(chunk, crc);
-        size += chunk.length;
-        if (isDocument) {
-          if (size > MAX_DOCUMENT_BYTES) throw new Error(`document larger than ${MAX_DOCUMENT_BYTES} bytes`);
-          chunks.push(chunk);
-        }
+  const pool = new DocumentPool(schema);
+  try {
+    for (const entry of zip.entries) {
+      const name = entry.fileName;
+      if (name === 'manifest.xml') continue;
+      if (name.endsWith('/') && entry.uncompressedSize === 0) continue; // a directory record
+      const expected = listed.get(name);
+      if (!expected) {
+        problem('E_EXTRA', `entry is in the zip but not in the manifest`, name);
+        continue;
       }
-    } catch (err) {
-      problem('E_ZIP', `cannot read the entry: ${(err as Error).message}`, name);
-      continue;
+      const isDocument = name.endsWith('.xml') || name.endsWith('.xsd');
+      const hash = createHash('sha256');
+      let size = 0;
+      let crc = 0;
+      const chunks: Buffer[] = [];
+      try {
+        const stream = await zip.open(entry);
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          if (crc32) crc = crc32(chunk, crc);
+          size += chunk.length;
+          if (isDocument) {
+            if (size > MAX_DOCUMENT_BYTES) throw new Error(`document larger than ${MAX_DOCUMENT_BYTES} bytes`);
+            chunks.push(chunk);
+          }
+        }
+      } catch (err) {
+        problem('E_ZIP', `cannot read the entry: ${(err as Error).message}`, name);
+        continue;
+      }
+      report.entries++;
+      report.bytes += size;
+      const sha = hash.digest('hex');
+      if (crc32 && crc >>> 0 !== entry.crc32 >>> 0) problem('E_CRC', 'CRC-32 does not match the zip directory', name);
+      if (size !== expected.size) problem('E_SIZE', `size is ${size} bytes, the manifest says ${expected.size}`, name);
+      if (sha !== expected.sha256) problem('E_SHA256', `SHA-256 is ${sha}, the manifest says ${expected.sha256}`, name);
+      if (expected.kind === 'file') {
+        fileHashes.set(name, sha);
+        counted['fileBytes']! += size;
+      }
+      if (!isDocument) continue;
+      const bytes = Buffer.concat(chunks, size);
+      if (name === SCHEMA_ENTRY) {
+        if (bytes.toString('utf8') !== schema) problem('E_SCHEMA_CHANGED', 'the bundled XSD differs from the published v1 schema', name);
+        continue;
+      }
+      if (!name.endsWith('.xml')) continue;
+      report.documents++;
+      await pool.submit({ name, kind: expected.kind, bytes });
     }
-    report.entries++;
-    report.bytes += size;
-    const sha = hash.digest('hex');
-    if (crc32 && crc >>> 0 !== entry.crc32 >>> 0) problem('E_CRC', 'CRC-32 does not match the zip directory', name);
-    if (size !== expected.size) problem('E_SIZE', `size is ${size} bytes, the manifest says ${expected.size}`, name);
-    if (sha !== expected.sha256) problem('E_SHA256', `SHA-256 is ${sha}, the manifest says ${expected.sha256}`, name);
-    if (expected.kind === 'file') {
-      fileHashes.set(name, sha);
-      counted['fileBytes']! += size;
+    for (const r of await pool.results()) {
+      const expected = listed.get(r.name)!;
+      tally(r, expected, counted, fileHashes, problem);
     }
-    if (!isDocument) continue;
-
-    const text = Buffer.concat(chunks, size).toString('utf8');
-    if (name === SCHEMA_ENTRY) {
-      if (text !== schema) problem('E_SCHEMA_CHANGED', 'the bundled XSD differs from the published v1 schema', name);
-      continue;
-    }
-    if (!name.endsWith('.xml')) continue;
-    report.documents++;
-    await validation.add(name, text);
-    try {
-      countDocument(name, text, expected, counted, fileHashes, problem);
-    } catch (err) {
-      problem('E_PARSE', `does not parse: ${(err as Error).message}`, name);
-    }
+  } finally {
+    await pool.close();
   }
-  await validation.flush();
 
   for (const path of listed.keys()) {
     if (!byName.has(path)) problem('E_MISSING', 'entry is in the manifest but not in the zip', path);
@@ -189,104 +187,29 @@ async function check(zip: ZipReader, report: VerifyReport, problem: (code: strin
   }
 }
 
-function countDocument(
-  name: string,
-  text: string,
+function tally(
+  r: DocumentResult,
   expected: ManifestEntryRecord,
   counted: Record<string, number>,
   fileHashes: Map<string, string>,
   problem: (code: string, message: string, entry?: string) => void,
 ): void {
-  let records = 0;
-  if (expected.kind === 'messages') {
-    const doc = countParser.parse(text, true)?.messages;
-    if (doc === undefined) throw new Error('the root element is not <messages>');
-    records = (doc?.message as unknown[] | undefined)?.length ?? 0;
-    counted['messages']! += records;
-  } else {
-    const doc = fullParser.parse(text, true) as Record<string, any>;
-    const root = Object.keys(doc).find((k) => k !== '?xml');
-    const body = root === undefined ? undefined : doc[root];
-    if (root === undefined || (expected.kind !== 'subject' && root !== expected.kind)) {
-      throw new Error(`the root element is <${root ?? 'none'}>, expected <${expected.kind}>`);
-    }
-    if (body?.xmlns !== ARCHIVE_NAMESPACE) problem('E_PARSE', `the root element is not in namespace ${ARCHIVE_NAMESPACE}`, name);
-    if (root === 'conversations') {
-      records = (body.conversation ?? []).length;
-      counted['conversations']! += records;
-    } else if (root === 'grants') {
-      records = (body.grant ?? []).length;
-      counted['grants']! += records;
-    } else if (root === 'files') {
-      const files = (body.file ?? []) as Record<string, string>[];
-      records = files.length;
-      counted['files']! += records;
-      for (const f of files) {
-        if (f['bytes'] !== 'included') continue;
-        counted['filesIncluded']!++;
-        const p = f['path'];
-        if (p !== undefined && f['sha256'] !== undefined && fileHashes.has(p) && fileHashes.get(p) !== f['sha256']) {
-          problem('E_SHA256', `files.xml gives SHA-256 ${f['sha256']} for ${p}, its bytes hash to ${fileHashes.get(p)}`, name);
-        }
-      }
-    } else if (root === 'subject') {
-      records = 1 + (body.membership ?? []).length;
+  for (const e of r.schemaErrors) problem('E_SCHEMA', `not valid against the v1 XSD: ${e}`, r.name);
+  if (r.parseError !== undefined) {
+    problem('E_PARSE', `does not parse back: ${r.parseError}`, r.name);
+    return;
+  }
+  if (r.wrongNamespace) problem('E_PARSE', `the root element is not in namespace ${ARCHIVE_NAMESPACE}`, r.name);
+  const key = expected.kind === 'subject' ? undefined : expected.kind;
+  if (key !== undefined && key in counted) counted[key]! += r.records;
+  for (const f of r.includedFiles ?? []) {
+    counted['filesIncluded']!++;
+    if (f.path !== undefined && f.sha256 !== undefined && fileHashes.has(f.path) && fileHashes.get(f.path) !== f.sha256) {
+      problem('E_SHA256', `files.xml gives SHA-256 ${f.sha256} for ${f.path}, its bytes hash to ${fileHashes.get(f.path)}`, r.name);
     }
   }
-  if (expected.records !== undefined && expected.records !== records) {
-    problem('E_COUNT', `holds ${records} records, the manifest says ${expected.records}`, name);
-  }
-}
-
-/** Validates documents against the XSD in batches, one batch in flight while the next is read. */
-class Validator {
-  #batch: { fileName: string; contents: string }[] = [];
-  #bytes = 0;
-  #inFlight: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly schema: string,
-    private readonly problem: (code: string, message: string, entry?: string) => void,
-  ) {}
-
-  async add(fileName: string, contents: string): Promise<void> {
-    this.#batch.push({ fileName, contents });
-    this.#bytes += contents.length;
-    if (this.#bytes >= VALIDATION_BATCH_BYTES) await this.#send();
-  }
-
-  async flush(): Promise<void> {
-    await this.#send();
-    await this.#inFlight;
-  }
-
-  async #send(): Promise<void> {
-    if (this.#batch.length === 0) return;
-    const batch = this.#batch;
-    this.#batch = [];
-    this.#bytes = 0;
-    await this.#inFlight;
-    this.#inFlight = this.#validate(batch);
-  }
-
-  async #validate(batch: { fileName: string; contents: string }[]): Promise<void> {
-    // xmllint takes file names on its command line; entry paths are safe, but prefix to be sure.
-    const xml = batch.map((d, i) => ({ fileName: `doc${i}.xml`, contents: d.contents }));
-    const largest = Math.max(...batch.map((d) => d.contents.length));
-    const pages = Math.min(65536, Math.max(1024, Math.ceil((largest * 12 + 64 * 1024 * 1024) / 65536)));
-    try {
-      const result = await validateXML({ xml, schema: [{ fileName: 'handover-archive-v1.xsd', contents: this.schema }], maxMemoryPages: pages, initialMemoryPages: 256 });
-      if (result.valid) return;
-      // libxml2 follows a parser error with lines quoting the source and a caret; keep the located lines.
-      const located = result.errors.filter((e) => e.loc);
-      for (const e of located.length > 0 ? located : result.errors) {
-        const idx = e.loc ? Number(/^doc(\d+)\.xml$/.exec(e.loc.fileName)?.[1]) : NaN;
-        const doc = Number.isNaN(idx) ? undefined : batch[idx]?.fileName;
-        this.problem('E_SCHEMA', `not valid against the v1 XSD${e.loc ? ` (line ${e.loc.lineNumber})` : ''}: ${e.message}`, doc);
-      }
-    } catch (err) {
-      this.problem('E_SCHEMA', `schema validation failed to run: ${(err as Error).message}`, batch.map((b) => b.fileName).join(', '));
-    }
+  if (expected.records !== undefined && expected.records !== r.records) {
+    problem('E_COUNT', `holds ${r.records} records, the manifest says ${expected.records}`, r.name);
   }
 }
 

@@ -1,1 +1,2 @@
-export {};
+export { createMattermostSource, type MattermostSourceOptions } from './mattermost-source.js';
+export { SourceFormatError } from '../shared/source-format-error.js';

@@ -1,0 +1,13 @@
+import { createDemoSource, exportMember, createHtmlView } from './dist/index.js';
+import { createWriteStream } from 'node:fs';
+import v8 from 'node:v8';
+let spaces;
+import { pipeline } from 'node:stream/promises';
+const html = process.argv[2] === 'html';
+let peak = { rss: 0 };
+const iv = setInterval(() => { const m = process.memoryUsage(); if (m.rss > peak.rss) { peak = m; spaces = v8.getHeapSpaceStatistics().map(x => x.space_name + '=' + (x.space_used_size/1e6).toFixed(0) + '/' + (x.space_size/1e6).toFixed(0)).join(' '); } }, 20);
+const t = performance.now();
+await exportMember({ source: createDemoSource({ messages: 200000, attachmentBytes: Number(process.env.AB ?? 100e6) }), member: 'alice', includeSharedFiles: true, ...(html ? { htmlView: (r) => createHtmlView({ resolveFilePath: r }) } : {}) }, (zip) => pipeline(zip, createWriteStream('/tmp/probe.zip')));
+clearInterval(iv);
+const f = (x) => (x / 1e6).toFixed(0);
+console.log(spaces); console.log(html ? 'html' : 'xml', ((performance.now() - t) / 1000).toFixed(1), 's; peak rss', f(peak.rss), 'heapTotal', f(peak.heapTotal), 'heapUsed', f(peak.heapUsed), 'external', f(peak.external), 'arrayBuffers', f(peak.arrayBuffers), 'maxRSS', f(process.resourceUsage().maxRSS * 1e3));

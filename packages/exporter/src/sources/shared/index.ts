@@ -1,0 +1,2 @@
+export { SourceFormatError, type SourceFormatErrorOptions } from './source-format-error.js';
+export { stripUrlSecrets, redactSecrets } from './redact.js';

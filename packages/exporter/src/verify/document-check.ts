@@ -1,0 +1,107 @@
+import { XMLParser } from 'fast-xml-parser';
+import { XmlDocument, XsdValidator } from 'libxml2-wasm';
+import { ARCHIVE_NAMESPACE } from '../xml/namespace.js';
+
+/** What checking one XML document found. */
+export interface DocumentResult {
+  name: string;
+  /** XSD problems, each with its line. */
+  schemaErrors: string[];
+  /** fast-xml-parser could not read it back. */
+  parseError?: string;
+  /** Records counted by parsing it back. */
+  records: number;
+  /** For files documents: each file whose bytes are included, with its entry path and stated SHA-256. */
+  includedFiles?: { path?: string; sha256?: string }[];
+  /** The root is not in the archive namespace. */
+  wrongNamespace?: boolean;
+}
+
+export interface DocumentJob {
+  name: string;
+  /** Entry kind from the manifest: messages, conversations, files, grants, subject. */
+  kind: string;
+  bytes: Uint8Array;
+}
+
+const ARRAYS = new Set(['entry', 'item', 'message', 'conversation', 'part', 'participant', 'file', 'grant', 'scope', 'event', 'membership', 'reaction', 'user', 'edit', 'attachment']);
+const fullParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true, isArray: (name) => ARRAYS.has(name) });
+// Messages are the bulk of an archive. Each <message> is read back as one record; what is
+// inside it has just been checked, element by element, by the XSD validation above.
+const messagesParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: false, stopNodes: ['messages.message'], isArray: (name) => name === 'message' });
+
+/**
+ * Validates documents against the archive XSD (libxml2 compiled to WebAssembly, so no
+ * system tool is needed) and parses them back with fast-xml-parser to count records.
+ * One instance per thread: the schema is compiled once.
+ */
+export class DocumentChecker {
+  readonly #validator: XsdValidator;
+
+  constructor(xsd: string) {
+    const schema = XmlDocument.fromString(xsd, { url: 'handover-archive-v1.xsd' });
+    this.#validator = XsdValidator.fromDoc(schema);
+  }
+
+  check(job: DocumentJob): DocumentResult {
+    const result: DocumentResult = { name: job.name, schemaErrors: [], records: 0 };
+    let doc: XmlDocument | undefined;
+    try {
+      doc = XmlDocument.fromBuffer(job.bytes, { url: job.name });
+      this.#validator.validate(doc);
+    } catch (err) {
+      result.schemaErrors = describe(err);
+    } finally {
+      doc?.dispose();
+    }
+    try {
+      const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8');
+      count(job.kind, text, result);
+    } catch (err) {
+      result.parseError = (err as Error).message;
+    }
+    return result;
+  }
+}
+
+function describe(err: unknown): string[] {
+  const details = (err as { details?: { message: string; line?: number }[] }).details;
+  if (Array.isArray(details) && details.length > 0) {
+    return details.slice(0, 20).map((d) => `${d.line ? `line ${d.line}: ` : ''}${d.message.trim()}`);
+  }
+  return [(err as Error).message ?? String(err)];
+}
+
+function count(kind: string, text: string, into: DocumentResult): void {
+  if (kind === 'messages') {
+    const root = messagesParser.parse(text)?.messages;
+    if (root === undefined) throw new Error('the root element is not <messages>');
+    into.wrongNamespace = root.xmlns !== ARCHIVE_NAMESPACE;
+    into.records = (root.message as unknown[] | undefined)?.length ?? 0;
+    return;
+  }
+  const doc = fullParser.parse(text) as Record<string, any>;
+  const rootName = Object.keys(doc).find((k) => k !== '?xml');
+  const body = rootName === undefined ? undefined : doc[rootName];
+  if (rootName === undefined || rootName !== kind) throw new Error(`the root element is <${rootName ?? 'none'}>, expected <${kind}>`);
+  into.wrongNamespace = body?.xmlns !== ARCHIVE_NAMESPACE;
+  switch (rootName) {
+    case 'conversations':
+      into.records = (body.conversation ?? []).length;
+      break;
+    case 'grants':
+      into.records = (body.grant ?? []).length;
+      break;
+    case 'subject':
+      into.records = 1 + (body.membership ?? []).length;
+      break;
+    case 'files': {
+      const files = (body.file ?? []) as Record<string, string>[];
+      into.records = files.length;
+      into.includedFiles = files.filter((f) => f['bytes'] === 'included').map((f) => ({ ...(f['path'] ? { path: f['path'] } : {}), ...(f['sha256'] ? { sha256: f['sha256'] } : {}) }));
+      break;
+    }
+    default:
+      into.records = 0;
+  }
+}
