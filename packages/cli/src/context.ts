@@ -1,7 +1,8 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { InputError, loadConfig, type HandoverConfig, createLogger, type Logger } from '@handover/core';
-import { createDemoSource, createMattermostSource, createSlackSource, type Source } from '@handover/exporter';
+import { createDemoSource, createMattermostSource, createSlackSource, DEMO_DEFAULTS, demoStateInStore, type Source } from '@handover/exporter';
+import type { Store } from '@handover/core';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -38,14 +39,19 @@ function safeUser(): string {
   }
 }
 
-/** `demo`, `demo:<seed>`, `slack:<zip|dir>`, `mattermost:<zip|jsonl>`. */
-export function openSource(spec: string, options: { skipInvalid?: boolean } = {}): Source {
+/**
+ * `demo`, `demo:<seed>`, `slack:<zip|dir>`, `mattermost:<zip|jsonl>`. With a store, the
+ * demo workspace keeps its changes (erasures, revoked grants) there, across runs.
+ */
+export function openSource(spec: string, options: { skipInvalid?: boolean; store?: Store } = {}): Source {
   const i = spec.indexOf(':');
   const kind = i === -1 ? spec : spec.slice(0, i);
   const arg = i === -1 ? '' : spec.slice(i + 1);
   switch (kind) {
-    case 'demo':
-      return createDemoSource(parseDemoOptions(arg));
+    case 'demo': {
+      const sizing = parseDemoOptions(arg);
+      return createDemoSource({ ...sizing, ...(options.store ? { state: demoStateInStore(options.store, sizing.seed ?? DEMO_DEFAULTS.seed) } : {}) });
+    }
     case 'slack':
       if (!arg) throw new InputError(`source 'slack' needs a path: --source slack:<export.zip | directory>`, { exitCode: 2 });
       return createSlackSource({ path: arg, skipInvalid: options.skipInvalid ?? false });
