@@ -48,7 +48,7 @@ export async function benchExport(dir) {
   const archive = join(dir, 'bench.zip');
   rmSync(archive, { force: true });
   const src = `demo:messages=${MESSAGES},attachmentBytes=${BYTES}`;
-  const e = must(await handover(['export', '--member', 'alice', '--source', src, '--out', archive, '--no-html', '--json']), 'export');
+  const e = must(await handover(['export', '--member', 'alice', '--source', src, '--out', archive, '--no-encrypt', '--include-shared-files', '--no-html', '--json']), 'export');
   const result = JSON.parse(e.stdout);
   const size = statSync(archive).size;
   const payload = result.counts.fileBytes;
@@ -79,7 +79,7 @@ export async function benchExport(dir) {
   if (process.env.BENCH_SKIP_10X !== '1') {
     const big = join(dir, 'bench10.zip');
     rmSync(archive, { force: true });
-    const e10 = must(await handover(['export', '--member', 'alice', '--source', `demo:messages=${MESSAGES * 10},attachmentBytes=${BYTES * 10}`, '--out', big, '--no-html', '--json']), 'export 10x');
+    const e10 = must(await handover(['export', '--member', 'alice', '--source', `demo:messages=${MESSAGES * 10},attachmentBytes=${BYTES * 10}`, '--out', big, '--no-encrypt', '--include-shared-files', '--no-html', '--json']), 'export 10x');
     rmSync(big, { force: true });
     const growth = e10.peakRssMB / e.peakRssMB - 1;
     row('export 10x: wall time', fmt.s(e10.wallS));

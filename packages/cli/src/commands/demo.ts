@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
-import { createDemoSource } from '@handover/exporter';
+import { createContext, openSource, type GlobalOptions } from '../context.js';
 import { createOutput, table } from '../output.js';
+import { openConfiguredStore } from '../store-context.js';
 import type { RunEnv } from '../run-env.js';
 
 export function demoCommand(env: RunEnv): Command<[], Record<string, unknown>> {
@@ -9,9 +10,11 @@ export function demoCommand(env: RunEnv): Command<[], Record<string, unknown>> {
     .command('members')
     .description('list the demo members, so you know whom to export')
     .option('--json', 'print one JSON document on stdout', false)
-    .action(async (opts) => {
+    .action(async (opts, cmd) => {
+      const ctx = createContext(cmd.optsWithGlobals() as GlobalOptions, env.env);
       const out = createOutput(opts.json, env.stdout, env.stderr);
-      const source = createDemoSource();
+      // Through the store, so that members erased by an offboarding are gone from the list.
+      const source = openSource('demo', { store: openConfiguredStore(ctx).store });
       const rows: { id: string; displayName: string; email?: string; roles: string[] }[] = [];
       for await (const m of source.members()) {
         const roles: string[] = [];
