@@ -69,9 +69,13 @@ export function countIllegal(s: string): number {
   return n;
 }
 
-// toISOString costs about a microsecond, a noticeable share of a message's budget;
-// consecutive messages mostly share their minute, so the prefix is cached.
-let cachedMinute = Number.NaN;
+// toISOString costs about a microsecond, a noticeable share of a message's budget. The
+// date part is cached per UTC day (consecutive messages mostly share it) and the time
+// is built from precomputed two- and three-digit strings.
+const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
 let cachedPrefix = '';
 const MAX_FOUR_DIGIT_YEAR = 253402300800000; // 10000-01-01T00:00:00Z
 
@@ -79,13 +83,16 @@ const MAX_FOUR_DIGIT_YEAR = 253402300800000; // 10000-01-01T00:00:00Z
 export function isoDate(d: Date): string {
   const t = d.getTime();
   if (!(t >= 0 && t < MAX_FOUR_DIGIT_YEAR)) return d.toISOString();
-  const minute = Math.floor(t / 60000);
-  if (minute !== cachedMinute) {
-    cachedPrefix = d.toISOString().slice(0, 17);
-    cachedMinute = minute;
+  const day = Math.floor(t / DAY_MS);
+  if (day !== cachedDay) {
+    cachedPrefix = d.toISOString().slice(0, 11);
+    cachedDay = day;
   }
-  const rest = t - minute * 60000;
+  let rest = t - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
   const sec = Math.floor(rest / 1000);
-  const ms = rest - sec * 1000;
-  return cachedPrefix + (sec < 10 ? '0' : '') + sec + (ms < 10 ? '.00' : ms < 100 ? '.0' : '.') + ms + 'Z';
+  return cachedPrefix + TWO[h]! + ':' + TWO[m]! + ':' + TWO[sec]! + '.' + THREE[rest - sec * 1000]! + 'Z';
 }
