@@ -169,13 +169,14 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
           if (t < from || t > to) continue;
         }
         const m = pseudo ? pseudo.message(raw) : raw;
+        // Before the views render it, so that the HTML view can link the message's files.
+        if (m.attachments.length > 0) notice(m);
         for (const v of views) {
           const wait = v.message(m);
           if (wait) await wait;
         }
         count++;
         totals.messages++;
-        if (m.attachments.length > 0) notice(m);
         if (pending.length >= 64) await flushFiles();
         if ((totals.messages & 1023) === 0) {
           options.signal?.throwIfAborted();

@@ -1,0 +1,73 @@
+// Issue: the HTML pages add at most 25% to the export's wall time. The same export
+// (demo member alice, shared files included, not encrypted) with and without
+// `--no-html`, alternating so that background load falls on both alike. CPU time
+// (user + sys) is printed as well: on a busy machine it moves far less than wall time.
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { BIN, handover, measure, must, row, fmt } from './lib.mjs';
+
+const MESSAGES = Number(process.env.BENCH_HTML_MESSAGES ?? process.env.BENCH_MESSAGES ?? 1_000_000);
+// Attachments scale with the messages unless set: 1,100 bytes a message, 1.1 GB at 1,000,000.
+const BYTES = Number(process.env.BENCH_HTML_ATTACHMENT_BYTES ?? process.env.BENCH_ATTACHMENT_BYTES ?? MESSAGES * 1100);
+// Pairs of runs; the fastest of each kind is compared (the least disturbed by other work), and the least CPU time of each.
+const RUNS = Math.max(1, Number(process.env.BENCH_HTML_RUNS ?? 1));
+const TARGET = 0.25;
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const pct = (x) => `${(x * 100).toFixed(1)}%`;
+
+/** One export; with GNU time, also its CPU seconds (an inner `time`, since measure() keeps only wall and RSS). */
+async function exportOnce(args) {
+  if (GNU_TIME === undefined) return { ...(await handover(args)), cpuS: undefined };
+  const r = await measure(GNU_TIME, ['-f', '__CPU__ %U %S', process.execPath, BIN, ...args]);
+  const m = /__CPU__ ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  if (m === null) return { ...r, cpuS: undefined };
+  return { ...r, stderr: r.stderr.slice(0, m.index), cpuS: Number(m[1]) + Number(m[2]) };
+}
+
+export async function benchHtml(dir) {
+  console.log(`\n== html: export with and without the HTML pages, ${MESSAGES.toLocaleString('en-US')} messages, ${(BYTES / 1e9).toFixed(2)} GB of attachments ==`);
+  mkdirSync(dir, { recursive: true });
+  const src = `demo:messages=${MESSAGES},attachmentBytes=${BYTES}`;
+  const common = ['export', '--member', 'alice', '--source', src, '--include-shared-files', '--no-encrypt', '--json'];
+  const best = { plain: undefined, html: undefined };
+  const leastCpu = {};
+  const sizes = {};
+  row('load average before (1/5/15 min)', load(), `${cpus().length} cores`);
+  for (let i = 0; i < RUNS; i++) {
+    const pair = {};
+    for (const kind of ['plain', 'html']) {
+      const out = join(dir, `${kind}.zip`);
+      rmSync(out, { force: true });
+      const args = [...common, '--out', out, ...(kind === 'plain' ? ['--no-html'] : [])];
+      const r = must(await exportOnce(args), `export (${kind === 'plain' ? '--no-html' : 'with HTML'})`);
+      const counts = JSON.parse(r.stdout).counts;
+      sizes[kind] = statSync(out).size;
+      rmSync(out, { force: true });
+      pair[kind] = r;
+      if (best[kind] === undefined || r.wallS < best[kind].wallS) best[kind] = { ...r, counts };
+      if (r.cpuS !== undefined) leastCpu[kind] = Math.min(leastCpu[kind] ?? Infinity, r.cpuS);
+    }
+    if (RUNS > 1) {
+      const cpu = pair.plain.cpuS === undefined ? '' : `, CPU ${pair.plain.cpuS.toFixed(1)} / ${pair.html.cpuS.toFixed(1)} s`;
+      row(`  pair ${i + 1}: wall --no-html / HTML`, `${fmt.s(pair.plain.wallS)} / ${fmt.s(pair.html.wallS)}`, `+${pct(pair.html.wallS / pair.plain.wallS - 1)}${cpu}, load ${loadavg()[0].toFixed(1)}`);
+    }
+  }
+  const { plain, html } = best;
+  const overhead = html.wallS / plain.wallS - 1;
+  row('export --no-html: wall time', fmt.s(plain.wallS));
+  row('export with HTML: wall time', fmt.s(html.wallS));
+  row('HTML overhead, wall time', pct(overhead), `<= ${TARGET * 100}%`, overhead <= TARGET);
+  if (leastCpu.plain !== undefined && leastCpu.html !== undefined) {
+    const cpuOverhead = leastCpu.html / leastCpu.plain - 1;
+    row('CPU time (user+sys) --no-html / with HTML', `${fmt.s(leastCpu.plain)} / ${fmt.s(leastCpu.html)}`);
+    row('HTML overhead, CPU time', pct(cpuOverhead), `<= ${TARGET * 100}% (load-proof)`, cpuOverhead <= TARGET);
+  }
+  row('messages exported', html.counts.messages.toLocaleString('en-US'));
+  row('archive size --no-html / with HTML', `${(sizes.plain / 1e6).toFixed(0)} / ${(sizes.html / 1e6).toFixed(0)} MB`);
+  row('peak RSS --no-html / with HTML', `${fmt.mb(plain.peakRssMB)} / ${fmt.mb(html.peakRssMB)}`);
+  row('load average after (1/5/15 min)', load());
+  return { plain: plain.wallS, html: html.wallS, overhead };
+}
