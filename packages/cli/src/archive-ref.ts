@@ -19,7 +19,10 @@ export function locateArchive(arg: string, ctx: CommandContext, sc: StoreContext
     if (sc.kind === 's3' && arg.startsWith(configured + '/')) return { kind: 'object', store: sc.store, key: arg.slice(configured.length + 1), name: arg };
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(arg);
     if (!m) throw new InputError(`'${arg}' is not an object URL: expected s3://bucket/key`, { exitCode: 2 });
-    return { kind: 'object', store: openStore(`s3://${m[1]}`), key: m[2]!, name: arg };
+    // An archive's URL names its store: everything before `archives/` (where the key ring is too).
+    const at = m[2]!.lastIndexOf('archives/');
+    const root = at > 0 ? `s3://${m[1]}/${m[2]!.slice(0, at)}` : `s3://${m[1]}`;
+    return { kind: 'object', store: openStore(root), key: at > 0 ? m[2]!.slice(at) : m[2]!, name: arg };
   }
   const path = resolve(arg);
   if (existsSync(path) && statSync(path).isFile()) {
@@ -63,8 +66,9 @@ export function identitiesFor(loc: ArchiveLocation, ctx: CommandContext, sc: Sto
     if (!ref) {
       throw new InputError(`'${loc.name}' is encrypted and is not an object of the store, so the key ring cannot tell whose it is: give --identity <file>, or name it by its store key`);
     }
-    // Keys live in the configured store, wherever the archive itself is.
-    const ring: KeyRing = await openKeyRing(ctx, sc, options.masterKeyFile ? { file: options.masterKeyFile } : {});
+    // The key ring is in the archive's own store (an s3:// URL names it), else the configured one.
+    const ringStore: StoreContext = loc.kind === 'object' && loc.store !== sc.store ? { store: loc.store, kind: 's3' } : sc;
+    const ring: KeyRing = await openKeyRing(ctx, ringStore, options.masterKeyFile ? { file: options.masterKeyFile } : {});
     return [await ring.identityForRef(ref)];
   };
 }

@@ -6,6 +6,13 @@ import { demoCommand } from './commands/demo.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { keysCommand } from './commands/keys.js';
 import { shareCommand } from './commands/share.js';
+import { holdCommand } from './commands/hold.js';
+import { retentionCommand } from './commands/retention.js';
+import { auditCommand } from './commands/audit.js';
+import { workerCommand } from './commands/worker.js';
+import { offboardCommand } from './commands/offboard.js';
+import { requestCommand } from './commands/request.js';
+import { batchCommand } from './commands/batch.js';
 import type { RunEnv } from './run-env.js';
 
 export const VERSION = '0.1.0';
@@ -24,7 +31,7 @@ export function buildProgram(env: RunEnv): Command {
     })
     .exitOverride();
 
-  for (const cmd of [exportCommand(env), verifyCommand(env), inspectCommand(env), decryptCommand(env), shareCommand(env), keysCommand(env), demoCommand(env)]) {
+  for (const cmd of [exportCommand(env), verifyCommand(env), inspectCommand(env), decryptCommand(env), shareCommand(env), keysCommand(env), holdCommand(env), retentionCommand(env), auditCommand(env), workerCommand(env), offboardCommand(env), requestCommand(env), batchCommand(env), demoCommand(env)]) {
     program.addCommand(cmd as unknown as Command);
   }
   // Subcommands throw instead of exiting, so that only the entry point exits.

@@ -392,7 +392,8 @@ class StoreKeyRing implements KeyRing {
         if (tomb === undefined) throw new CryptoError(`tombstone for subject ref ${ref} vanished while being written`, { code: 'E_KEYRING_RECORD', cause: err });
       }
     }
-    const result = await this.#store.delete([objectKey]);
+    // In a versioned bucket a plain delete leaves the wrapped key behind as an old version.
+    const result = this.#store.deleteAllVersions ? await this.#store.deleteAllVersions([objectKey]) : await this.#store.delete([objectKey]);
     if (result.errors.length > 0) {
       throw new CryptoError(
         `key for subject ref ${ref} is marked shredded but its wrapped key could not be deleted (${result.errors.map((e) => e.message).join('; ')}); rerun shred`,

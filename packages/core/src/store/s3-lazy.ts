@@ -42,6 +42,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       },
     }),
     delete: async (keys) => (await target()).delete(keys),
+    deleteAllVersions: async (keys) => (await target()).deleteAllVersions(keys),
     setTags: async (key, tags) => (await target()).setTags(key, tags),
     close: async () => {
       if (real) await (await real).close();

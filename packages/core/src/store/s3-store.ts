@@ -1,5 +1,6 @@
 import {
   DeleteObjectsCommand,
+  ListObjectVersionsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
@@ -86,6 +87,7 @@ export interface S3Store extends Store {
   /** The normalised key prefix: empty or ending in `/`. */
   readonly prefix: string;
   setTags(key: string, tags: Record<string, string>): Promise<void>;
+  deleteAllVersions(keys: readonly string[]): Promise<DeleteResult>;
   close(): Promise<void>;
 }
 
@@ -405,6 +407,42 @@ class S3StoreImpl implements S3Store {
         // Later batches may still succeed (the SDK already retried this one); report, keep going.
         const message = this.#error(err, batch[0]!, `deleting ${batch.length} objects starting at`).message;
         for (const k of batch) result.errors.push({ key: k, message });
+      }
+    }
+    return result;
+  }
+
+  async deleteAllVersions(keys: readonly string[]): Promise<DeleteResult> {
+    for (const key of keys) assertValidKey(key);
+    const result: DeleteResult = { deleted: [], errors: [], requests: 0 };
+    for (const key of uniqueKeys(keys)) {
+      const full = this.prefix + key;
+      try {
+        const versions: { Key: string; VersionId?: string }[] = [];
+        let keyMarker: string | undefined;
+        let versionMarker: string | undefined;
+        do {
+          result.requests++;
+          const page = await this.#client.send(
+            new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: full, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+          );
+          for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+            if (v.Key === full) versions.push({ Key: full, ...(v.VersionId ? { VersionId: v.VersionId } : {}) });
+          }
+          keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+          versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+        } while (keyMarker !== undefined);
+        // An unversioned bucket lists the object with VersionId "null"; a plain delete removes it.
+        if (versions.length === 0) versions.push({ Key: full });
+        for (let i = 0; i < versions.length; i += DELETE_BATCH) {
+          result.requests++;
+          const out = await this.#client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: versions.slice(i, i + DELETE_BATCH), Quiet: true } }));
+          const failed = out.Errors ?? [];
+          if (failed.length > 0) throw new Error(failed.map((e) => `${e.Code ?? 'Error'}: ${e.Message ?? 'delete failed'}`).join('; '));
+        }
+        result.deleted.push(key);
+      } catch (err) {
+        result.errors.push({ key, message: this.#error(err, key, 'deleting every version of').message });
       }
     }
     return result;

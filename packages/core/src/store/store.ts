@@ -29,6 +29,13 @@ export interface Store {
   /** Delete objects; missing ones count as deleted. Batches internally (S3: 1000 keys per request). */
   delete(keys: readonly string[]): Promise<DeleteResult>;
 
+  /**
+   * Delete objects together with every older version a versioned bucket keeps of them
+   * (S3 with versioning or object lock). Crypto-shredding needs it: a plain delete there
+   * only hides the key behind a delete marker. Stores without versions have no such method.
+   */
+  deleteAllVersions?(keys: readonly string[]): Promise<DeleteResult>;
+
   /** Replace the tags of an existing object. */
   setTags?(key: string, tags: Record<string, string>): Promise<void>;
 

@@ -85,8 +85,14 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
 
   const sink = new ZipSink({ level: options.level, date: createdAt });
   const stored = destination(sink.output);
-  // If the export fails first, `stored` rejects too; keep that from being reported as unhandled.
-  stored.catch(() => undefined);
+  // When the destination fails (the endpoint died, the disk is full) it stops reading, and
+  // the zip would wait forever for it: stop writing, and report the destination's error,
+  // which is the one that says what went wrong.
+  let destinationError: unknown;
+  stored.catch((err: unknown) => {
+    destinationError = err;
+    sink.abort(err instanceof Error ? err : new Error(String(err)));
+  });
 
   const xml = new XmlView(options.limits);
   const filePaths = new Map<string, string | undefined>();
@@ -226,7 +232,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
     sink.abort(err instanceof Error ? err : new Error(String(err)));
     // Wait for the destination to clean up whatever it had started writing.
     await stored.catch(() => undefined);
-    throw err;
+    throw destinationError ?? err;
   }
 }
 

@@ -130,7 +130,7 @@ export async function openArchive(source: ArchiveReadSource, identities: () => P
   const ids = await identities();
   const path = tempPath();
   try {
-    await writeFileAtomic(path, (await source.open()).pipe(createDecryptStream({ identities: ids })), { mode: 0o600 });
+    await writeFileAtomic(path, decrypting(await source.open(), ids), { mode: 0o600 });
   } catch (err) {
     await rm(path, { force: true });
     if (err instanceof HandoverError) {
@@ -161,6 +161,20 @@ async function firstBytes(source: ArchiveReadSource): Promise<Uint8Array> {
   }
 }
 
+/**
+ * `input` through an age decryption. A damaged archive fails in the decryption as soon as
+ * the bytes flow, which can be before writeFileAtomic's pipeline listens (it awaits a mkdir
+ * first): the listener here keeps that from being an unhandled 'error' event, and the
+ * pipeline still rejects with the error, which the destroyed stream keeps. Errors reading
+ * `input` are passed on, so the pipeline sees them too.
+ */
+function decrypting(input: Readable, identities: readonly string[]): Readable {
+  const body = input.pipe(createDecryptStream({ identities: [...identities] }));
+  input.on('error', (e) => body.destroy(e));
+  body.on('error', () => undefined);
+  return body;
+}
+
 function tempPath(): string {
   return join(tmpdir(), `handover-${process.pid}-${randomBytes(6).toString('hex')}.zip`);
 }
@@ -175,8 +189,7 @@ export async function decryptArchiveTo(source: ArchiveReadSource, identities: ()
   const head = await firstBytes(source);
   const encrypted = isAgeFile(head);
   const input = await source.open();
-  const body = encrypted ? input.pipe(createDecryptStream({ identities: await identities() })) : input;
-  if (encrypted) input.on('error', (e) => body.destroy(e));
+  const body = encrypted ? decrypting(input, await identities()) : input;
   try {
     const { bytes } = await writeFileAtomic(out, body, { exclusive: true, mode: 0o600 });
     return { bytes, encrypted };

@@ -390,7 +390,20 @@ class OffboardingRun {
     }
     const revoke = requireCapability(source, 'revokeGrant', { memberId });
     const done = new Set(this.#journal.revokedGrants.map((g) => g.id));
-    const todo = (await this.#grants()).filter((g) => isGrantActive(g, clock.now()) && !done.has(g.id));
+    const grants = await this.#grants();
+    // Revoked since this offboarding started but not journaled: an earlier run revoked it and
+    // stopped before recording it. Recorded as found done, so the journal lists every grant.
+    const startedAt = Date.parse(this.#journal.startedAt);
+    const foundDone = grants.filter((g) => !done.has(g.id) && g.revokedAt !== undefined && g.revokedAt.getTime() >= startedAt);
+    if (foundDone.length > 0) {
+      this.#journal = {
+        ...this.#journal,
+        revokedGrants: [...this.#journal.revokedGrants, ...foundDone.map((g) => ({ id: g.id, at: g.revokedAt!.toISOString(), how: 'found-done' as const }))],
+      };
+      await this.#save();
+      for (const g of foundDone) done.add(g.id);
+    }
+    const todo = grants.filter((g) => isGrantActive(g, clock.now()) && !done.has(g.id));
     const revokedNow: string[] = [];
     for (const grant of todo) {
       if (this.options.signal?.aborted) throw new Error('aborted between two grant revocations');
