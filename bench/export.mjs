@@ -6,7 +6,7 @@ import { handover, measure, must, row, fmt, has } from './lib.mjs';
 import { createDemoSource, XmlView } from '@handover/exporter';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
-const BYTES = Number(process.env.BENCH_ATTACHMENT_BYTES ?? 1_100_000_000);
+const BYTES = Number(process.env.BENCH_ATTACHMENT_BYTES ?? 1_250_000_000);
 
 /** Message XML on one core: the demo generator feeding the XML view, with a sink that only counts. */
 async function xmlThroughput() {
