@@ -10,6 +10,18 @@ const SOURCE = 'demo:messages=100,attachmentBytes=0';
 /** Lets commands that record times run on HANDOVER_NOW (tests only). */
 const ALLOW = { HANDOVER_ALLOW_CLOCK_OVERRIDE: 'test' };
 
+/** A row of `request list --json` or `audit list --json`, as far as these tests read it. */
+interface Row {
+  id: string;
+  dueDate: string;
+  receivedAt: string;
+  daysLeft: number;
+  overdue: boolean;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
 function json<T = Record<string, any>>(r: CliResult): T {
   try {
     return JSON.parse(r.stdout) as T;
@@ -60,7 +72,7 @@ describe('handover request: due dates on the calendar', () => {
     const r = await cli(['request', 'list', '--json'], { HANDOVER_NOW: '2024-02-29T18:00:00Z' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/clock override/);
-    const list = json(r)['requests'] as any[];
+    const list = json(r)['requests'] as Row[];
     expect(list.map((x) => x.dueDate)).toEqual(['2023-02-28', '2024-02-29', '2024-03-29', '2024-04-30', '2025-01-31']);
     const byDue = Object.fromEntries(list.map((x) => [x.dueDate, x]));
     // Due today is not overdue yet; a day later it is.
@@ -78,7 +90,7 @@ describe('handover request: due dates on the calendar', () => {
   it('--overdue lists only open requests past their due day', async () => {
     const r = await cli(['request', 'list', '--overdue', '--json'], { HANDOVER_NOW: '2024-03-01T00:00:00Z' });
     expect(r.code, r.stderr).toBe(0);
-    expect((json(r)['requests'] as any[]).map((x) => [x.receivedAt.slice(0, 10), x.daysLeft])).toEqual([
+    expect((json(r)['requests'] as Row[]).map((x) => [x.receivedAt.slice(0, 10), x.daysLeft])).toEqual([
       ['2023-01-31', -367],
       ['2024-01-31', -1],
     ]);
@@ -153,7 +165,7 @@ describe('handover request: due dates on the calendar', () => {
     const list = await cli(['request', 'list'], { HANDOVER_NOW: '2024-05-01T00:00:00Z' });
     expect(list.stdout).toMatch(/erasure\s+priya\s+2024-03-31\s+2024-04-30\s+-\s+closed: refused/);
     const open = await cli(['request', 'list', '--status', 'open', '--json']);
-    expect((json(open)['requests'] as any[]).map((x) => x.id)).not.toContain(id);
+    expect((json(open)['requests'] as Row[]).map((x) => x.id)).not.toContain(id);
 
     const audit = await cli(['audit', 'list', '--action', 'request.close', '--json']);
     const rec = json(audit)['records'][0];
@@ -205,8 +217,8 @@ describe('handover request fulfil (local store)', () => {
     expect(r.code, r.stderr).toBe(0);
     const f = json(r);
     expect(f['fulfilment']).toMatchObject({ kind: 'export', scope: 'authored', legalBasis: expect.stringContaining('Art. 20') });
-    const audit = json(await cli(['audit', 'list', '--action', 'export', '--json']))['records'] as any[];
-    expect(audit.find((a) => a.target === f['archive']).details).toMatchObject({ scope: 'authored', request: id });
+    const audit = json(await cli(['audit', 'list', '--action', 'export', '--json']))['records'] as Row[];
+    expect(audit.find((a) => a.target === f['archive'])?.details).toMatchObject({ scope: 'authored', request: id });
   });
 
   it('erasure: offboards the subject (confirmation required) and links the post-deletion backup', async () => {
@@ -266,7 +278,7 @@ describe('handover request fulfil on an S3 store: a download link', () => {
 
     // The link is a bearer credential: the audit log records that one was given, not the link.
     const audit = await cli(['audit', 'list', '--json']);
-    const records = json(audit)['records'] as any[];
+    const records = json(audit)['records'] as Row[];
     expect(records.find((x) => x.action === 'share')).toMatchObject({ target: f['archive'], details: { request: id } });
     expect(records.find((x) => x.action === 'request.link-archive')).toMatchObject({ details: { shared: true } });
     expect(JSON.stringify(records)).not.toContain('X-Amz-Signature');
