@@ -46,8 +46,16 @@ export function measure(cmd, args, options = {}) {
   });
 }
 
+/** The Node flags the CLI is started with: those on its shebang line (see packages/cli/src/bin.ts). */
+export const NODE_FLAGS = (() => {
+  const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+})();
+
+/** Runs the CLI as `pnpm handover` does. */
 export function handover(args, options) {
-  return measure(process.execPath, [BIN, ...args], options);
+  return measure(process.execPath, [...NODE_FLAGS, BIN, ...args], options);
 }
 
 export function must(r, what) {

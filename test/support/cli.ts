@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,18 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return finished(child, options.timeoutMs ?? 170_000, options.input);
 }
 
+/** The Node flags on the CLI's shebang line, so tests start it as `pnpm handover` does. */
+const NODE_FLAGS: string[] = (() => {
+  try {
+    const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '');
+    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+  } catch {
+    return [];
+  }
+})();
+
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+  return spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { XmlDocument, XsdValidator } from 'libxml2-wasm';
+import type { XmlDocument as XmlDocumentType, XsdValidator } from 'libxml2-wasm';
 import { ARCHIVE_NAMESPACE } from '../xml/namespace.js';
 
 /** What checking one XML document found. */
@@ -37,17 +37,24 @@ const messagesParser = new XMLParser({ ignoreAttributes: false, attributeNamePre
  */
 export class DocumentChecker {
   readonly #validator: XsdValidator;
+  readonly #lib: typeof import('libxml2-wasm');
 
-  constructor(xsd: string) {
-    const schema = XmlDocument.fromString(xsd, { url: 'handover-archive-v1.xsd' });
-    this.#validator = XsdValidator.fromDoc(schema);
+  // libxml2 as WebAssembly takes ~50 MB once loaded; only verification loads it, not every export.
+  static async create(xsd: string): Promise<DocumentChecker> {
+    return new DocumentChecker(await import('libxml2-wasm'), xsd);
+  }
+
+  private constructor(lib: typeof import('libxml2-wasm'), xsd: string) {
+    this.#lib = lib;
+    const schema = lib.XmlDocument.fromString(xsd, { url: 'handover-archive-v1.xsd' });
+    this.#validator = lib.XsdValidator.fromDoc(schema);
   }
 
   check(job: DocumentJob): DocumentResult {
     const result: DocumentResult = { name: job.name, schemaErrors: [], records: 0 };
-    let doc: XmlDocument | undefined;
+    let doc: XmlDocumentType | undefined;
     try {
-      doc = XmlDocument.fromBuffer(job.bytes, { url: job.name });
+      doc = this.#lib.XmlDocument.fromBuffer(job.bytes, { url: job.name });
       this.#validator.validate(doc);
     } catch (err) {
       result.schemaErrors = describe(err);

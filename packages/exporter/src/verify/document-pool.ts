@@ -16,13 +16,13 @@ export class DocumentPool {
   readonly #idle: Worker[] = [];
   readonly #waiting: ((w: Worker) => void)[] = [];
   readonly #pending = new Map<number, (r: DocumentResult) => void>();
-  readonly #inline: DocumentChecker | undefined;
+  readonly #inline: Promise<DocumentChecker> | undefined;
   readonly #results: Promise<DocumentResult>[] = [];
   #next = 0;
 
   constructor(xsd: string, threads = Math.max(1, Math.min(4, availableParallelism()))) {
     if (!existsSync(fileURLToPath(WORKER_URL))) {
-      this.#inline = new DocumentChecker(xsd);
+      this.#inline = DocumentChecker.create(xsd);
       return;
     }
     for (let i = 0; i < threads; i++) {
@@ -44,7 +44,8 @@ export class DocumentPool {
   /** Queues a document; resolves once a thread has taken it (not when it is checked). */
   async submit(job: DocumentJob): Promise<void> {
     if (this.#inline) {
-      this.#results.push(Promise.resolve(this.#inline.check(job)));
+      const checker = await this.#inline;
+      this.#results.push(Promise.resolve(checker.check(job)));
       return;
     }
     const worker = await this.#acquire();

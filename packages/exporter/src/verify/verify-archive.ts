@@ -94,7 +94,7 @@ async function check(zip: ZipReader, report: VerifyReport, problem: (code: strin
 
   const manifestText = (await readAll(await zip.open(manifestEntry), MAX_DOCUMENT_BYTES, 'manifest.xml')).toString('utf8');
   const schema = archiveSchema();
-  const manifestCheck = new DocumentChecker(schema).check({ name: 'manifest.xml', kind: 'manifest', bytes: Buffer.from(manifestText, 'utf8') });
+  const manifestCheck = (await DocumentChecker.create(schema)).check({ name: 'manifest.xml', kind: 'manifest', bytes: Buffer.from(manifestText, 'utf8') });
   for (const e of manifestCheck.schemaErrors) problem('E_SCHEMA', `not valid against the v1 XSD: ${e}`, 'manifest.xml');
 
   let manifest: Record<string, any>;
