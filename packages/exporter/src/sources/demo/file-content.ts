@@ -90,10 +90,9 @@ export function pngContent(width: number, height: number, style: PngStyle, rng: 
     const g0 = prng.below(256);
     const b0 = prng.below(256);
     const gxs = Int32Array.from({ length: width }, (_, x) => ((x * 255) / width) | 0);
-    const rowNoise = new Int32Array(width);
     let rowIndex = 0;
     const writeGradientRow = (dst: Uint8Array, at: number): void => {
-      prng.fill(rowNoise);
+      const rowNoise = prng.noiseWords(width);
       const gy = ((rowIndex++ * 255) / height) | 0;
       const g = g0 + gy;
       dst[at] = 0; // filter: none
@@ -112,8 +111,7 @@ export function pngContent(width: number, height: number, style: PngStyle, rng: 
     const fillRaw = (dst: Uint8Array, offset: number, length: number, rawOffset: number): void => {
       if (style === 'noise') {
         // Noise is drawn a whole block at a time, then the filter bytes at row starts are zeroed.
-        prng.fill(scratch);
-        dst.set(scratchBytes.subarray(0, length), offset);
+        prng.noise(dst.subarray(offset, offset + length));
         for (let pos = Math.ceil(rawOffset / rowBytes) * rowBytes; pos < rawOffset + length; pos += rowBytes) dst[offset + pos - rawOffset] = 0;
         return;
       }
@@ -204,10 +202,9 @@ function framedContent(
       if (stage === 'middle') {
         if (left > 0) {
           const n = Math.min(CHUNK, left);
-          // A fresh, 4-byte aligned buffer per chunk: the stream owns what it is pushed.
-          const words = new Int32Array((n + 3) >>> 2);
-          prng.fill(words);
-          const buf = Buffer.from(words.buffer, 0, n);
+          // A fresh buffer per chunk: the stream owns what it is pushed.
+          const buf = Buffer.allocUnsafe(n);
+          prng.noise(buf);
           if (needsCrc) crc = crc32(buf, crc);
           left -= n;
           return buf;
