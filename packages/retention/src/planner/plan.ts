@@ -138,6 +138,34 @@ interface DecisionExtras {
 }
 
 /**
+ * Doubles in chunks of Float64Array: a million decisions' two timestamps cost 16 bytes
+ * each here, where two number fields would cost two 16-byte heap numbers plus the fields.
+ * Chunked, so growing never copies (or briefly doubles) what is already there.
+ * @internal
+ */
+export class TimeColumn {
+  static readonly CHUNK = 1 << 15;
+  readonly #chunks: Float64Array[] = [];
+  #length = 0;
+
+  /** Append two values; returns the index of the first. */
+  push(a: number, b: number): number {
+    const i = this.#length;
+    const off = i & (TimeColumn.CHUNK - 1);
+    let chunk = this.#chunks[i >>> 15];
+    if (chunk === undefined) this.#chunks.push((chunk = new Float64Array(TimeColumn.CHUNK)));
+    chunk[off] = a;
+    chunk[off + 1] = b;
+    this.#length = i + 2;
+    return i;
+  }
+
+  get(i: number): number {
+    return (this.#chunks[i >>> 15] as Float64Array)[i & (TimeColumn.CHUNK - 1)] as number;
+  }
+}
+
+/**
  * One object's decision. Reasons are rendered on demand and rare fields live in one side
  * object: a million-object plan should hold neither a million strings nor a million
  * half-empty records.
@@ -149,8 +177,9 @@ export class Decision {
   /** The class whose period ends last; undefined for an unknown class. */
   readonly rule: RetentionClass | undefined;
   #action: DecisionAction;
-  readonly #createdAt: number;
-  readonly #retainUntil: number;
+  /** Where createdAt and retainUntil live: two doubles in a shared column, not two boxed numbers per object. */
+  readonly #times: TimeColumn;
+  readonly #at: number;
   #x: DecisionExtras | undefined;
 
   /** @internal */
@@ -163,14 +192,16 @@ export class Decision {
     byRecordedDate: boolean,
     hold: Hold | undefined,
     unknownClass: string | undefined,
+    times: TimeColumn = new TimeColumn(),
+    subjectRef: string | undefined = o.subjectRef,
   ) {
     this.key = o.key;
     this.size = o.size;
-    this.subjectRef = o.subjectRef;
+    this.subjectRef = subjectRef;
     this.rule = rule;
     this.#action = action;
-    this.#createdAt = createdAt;
-    this.#retainUntil = retainUntil;
+    this.#times = times;
+    this.#at = times.push(createdAt, retainUntil);
     let x: DecisionExtras | undefined;
     if (rule === undefined || rule.name !== o.class) (x ??= {}).primary = o.class;
     if (o.classes !== undefined && o.classes.length > 0) (x ??= {}).extra = o.classes;
@@ -212,6 +243,12 @@ export class Decision {
   /** The governing class name (the object's own class when unknown). */
   get class(): string {
     return this.rule?.name ?? this.#x?.unknownClass ?? this.#primary;
+  }
+  get #createdAt(): number {
+    return this.#times.get(this.#at);
+  }
+  get #retainUntil(): number {
+    return this.#times.get(this.#at + 1);
   }
   get createdAt(): string {
     return Number.isFinite(this.#createdAt) ? iso(this.#createdAt) : 'invalid';
@@ -289,6 +326,10 @@ export class Planner {
   readonly #keptUntil = new Map<string, number>();
   readonly #candidates = new Map<string, Candidate>();
   readonly #decisions: Decision[] = [];
+  /** createdAt and retainUntil of every decision kept. */
+  readonly #times = new TimeColumn();
+  /** One string per subject for all its decisions (a listing hands out a fresh one per key). */
+  readonly #subjects = new Map<string, string>();
   readonly #warnings: string[] = [];
   readonly #totals: PlanTotals = {
     delete: zero(),
@@ -345,6 +386,14 @@ export class Planner {
     return n;
   }
 
+  #intern(subject: string | undefined): string | undefined {
+    if (subject === undefined) return undefined;
+    const seen = this.#subjects.get(subject);
+    if (seen !== undefined) return seen;
+    this.#subjects.set(subject, subject);
+    return subject;
+  }
+
   #keep(subject: string | undefined, until: number): void {
     if (subject === undefined || !this.#trackSubjects) return;
     const prev = this.#keptUntil.get(subject);
@@ -378,7 +427,7 @@ export class Planner {
       return;
     }
     const rule = v.governing.rule;
-    const d = new Decision(o, 'delete', createdAt, v.retainUntil, rule, v.byRecordedDate, undefined, undefined);
+    const d = new Decision(o, 'delete', createdAt, v.retainUntil, rule, v.byRecordedDate, undefined, undefined, this.#times, this.#intern(o.subjectRef));
     this.#decisions.push(d);
     this.#firstDue ??= o.key;
     this.#lastDue = o.key;
@@ -387,10 +436,10 @@ export class Planner {
         d._set('delete', 'no subject key to shred');
       } else {
         // Decided in finish(), once every object of the subject has been seen.
-        let c = this.#candidates.get(o.subjectRef);
+        let c = this.#candidates.get(d.subjectRef as string);
         if (c === undefined) {
           c = { class: rule.name, rule, dueSince: v.retainUntil, objects: [], fromPending: false };
-          this.#candidates.set(o.subjectRef, c);
+          this.#candidates.set(d.subjectRef as string, c);
         }
         c.objects.push(d);
         if (v.retainUntil > c.dueSince || !Number.isFinite(c.dueSince)) c.dueSince = v.retainUntil;
@@ -421,7 +470,9 @@ export class Planner {
     // A held, unknown or undated object blocks its subject's shred for good (until fixed).
     const blocksForever = hold !== undefined || unknownClass !== undefined || !Number.isFinite(retainUntil);
     this.#keep(o.subjectRef, blocksForever ? Infinity : retainUntil);
-    if (record) this.#decisions.push(new Decision(o, 'keep', createdAt, retainUntil, rule, byRecordedDate, hold, unknownClass));
+    if (record) {
+      this.#decisions.push(new Decision(o, 'keep', createdAt, retainUntil, rule, byRecordedDate, hold, unknownClass, this.#times, this.#intern(o.subjectRef)));
+    }
   }
 
   finish(): Plan {
