@@ -23,6 +23,23 @@ export const ERASURE_CERTIFICATE_XSD = `<?xml version="1.0" encoding="UTF-8"?>
 
   <xs:element name="erasureCertificate" type="e:ErasureCertificate"/>
 
+  <xs:element name="erasureCertificates">
+    <xs:annotation><xs:documentation>
+      The certificates of one purge batch in one document: one erasureCertificate per data
+      subject (or per object without a subject), each complete on its own and addressed by
+      its id ("handover audit certificate ID" prints it as a standalone document). One
+      write per batch instead of one per subject.
+    </xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element ref="e:erasureCertificate" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="schemaVersion" type="xs:positiveInteger" use="required" fixed="1"/>
+      <xs:attribute name="id" type="e:Identifier" use="required"/>
+      <xs:attribute name="issuedAt" type="e:UtcDateTime" use="required"/>
+    </xs:complexType>
+  </xs:element>
+
   <xs:complexType name="ErasureCertificate">
     <xs:sequence>
       <xs:element name="run" type="e:Run"/>

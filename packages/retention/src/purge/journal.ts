@@ -9,9 +9,13 @@ import type { DeferredShred, KeyShredPlan } from '../planner/plan.js';
  *
  *   retention/open-runs/<runId>.json            exists while a run is unfinished
  *   retention/runs/<runId>/run.json             the run: actor, plan time, key shreds
- *   retention/runs/<runId>/batches/<n>.json     written right BEFORE batch n is deleted
- *   retention/runs/<runId>/done/batch-<n>.json  written once batch n is deleted, checked,
- *                                               certified and audited
+ *   retention/runs/<runId>/batches/<n>.json     written right BEFORE batch n (up to 10,000 keys,
+ *                                               deleted 1,000 per request) is deleted
+ *   certificates/<runId>-b<n>.xml               batch n's certificates (one per subject), written
+ *                                               once it is deleted, checked and audited: the
+ *                                               batch's done marker
+ *   retention/runs/<runId>/done/batch-<n>.json  batch n's done marker when it certified nothing
+ *                                               (everything held or failed)
  *   retention/runs/<runId>/done/shred-<h>.json  the same for one subject's key shred
  *   retention/runs/<runId>/done.json            the run's summary
  *   retention/plans/<fingerprint>.json          the run that took a plan (create-only)
@@ -20,7 +24,7 @@ import type { DeferredShred, KeyShredPlan } from '../planner/plan.js';
  *   retention/shred-pending/<h>.json            a crypto-shred that must wait (across runs)
  *
  * A crash anywhere leaves an open run. The next purge resumes it first: it finishes the one
- * batch that has a batch file but no done marker (checking which keys are already gone, so
+ * batch that has a batch file but no certificate document or done marker (checking which keys are already gone, so
  * nothing is deleted twice), then the key shreds. Purging the same plan again (same
  * fingerprint) continues that run with the plan's remaining objects; a fresh plan closes
  * the old run and carries on — objects of batches that were never written are still in

@@ -13,7 +13,7 @@ import {
   type PutOptions,
   type Store,
 } from '@handover/core';
-import { CERTIFICATES_PREFIX } from '../certificate/erasure-certificate.js';
+import { CERTIFICATES_PREFIX, listCertificates, readCertificate } from '../certificate/erasure-certificate.js';
 import { ERASURE_CERTIFICATE_XSD } from '../certificate/erasure-certificate-xsd.js';
 import { HoldRegistry } from '../holds/hold-registry.js';
 import { archiveKey } from '../planner/archive-key.js';
@@ -62,6 +62,8 @@ function instrumented(inner: MemoryStore): Instrumented {
     async put(key: string, body: Parameters<Store['put']>[1], options?: PutOptions) {
       if (s.crashOnPut?.(key) === true) throw new Error(`simulated crash writing ${key}`);
       s.requests.puts++;
+      // The S3 adapter HEADs before a create-only PUT: count it as it costs there.
+      if (options?.ifNoneMatch === true) s.requests.heads++;
       return inner.put(key, body, options);
     },
     async get(key, options) {
@@ -118,9 +120,13 @@ async function keysUnder(store: Store, prefix: string): Promise<string[]> {
   return out;
 }
 
+/** Every certificate by id, each as the standalone document `handover audit certificate <id>` prints. */
 async function certificates(store: Store): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const k of await keysUnder(store, CERTIFICATES_PREFIX)) out.set(k, await readText(store, k));
+  for await (const c of listCertificates(store)) {
+    expect(out.has(c.id)).toBe(false);
+    out.set(c.id, (await readCertificate(store, c.id)) as string);
+  }
   return out;
 }
 
@@ -229,11 +235,16 @@ describe('purge', () => {
     expect(s1).toContain('<dueSince>2024-01-31T00:00:00.000Z</dueSince>');
     expect(s1).toMatch(/<postCheck result="absent" method="(list|head)"/);
 
+    // One audit record for the batch, naming every subject, certificate and key.
     const records = await auditRecords(w.audit);
-    expect(records.map((x) => [x.action, x.outcome, x.subjectRef, x.actor])).toEqual([
-      ['retention.purge', 'success', 's-1', 'retention-worker@test'],
-      ['retention.purge', 'success', 's-2', 'retention-worker@test'],
-    ]);
+    expect(records.map((x) => [x.action, x.outcome, x.subjectRef, x.actor])).toEqual([['retention.purge', 'success', undefined, 'retention-worker@test']]);
+    expect(records[0]?.details['subjects']).toEqual(['s-1', 's-2']);
+    expect(new Set(records[0]?.details['keys'] as string[])).toEqual(new Set(w.archives.filter((a) => a.cls === 'export-download').map((a) => a.key)));
+    expect((records[0]?.details['certificates'] as { id: string }[]).map((c) => c.id).sort()).toEqual([...certs.keys()].sort());
+    // Both certificates live in one document, which is valid too.
+    const docs = await keysUnder(w.store, CERTIFICATES_PREFIX);
+    expect(docs).toHaveLength(1);
+    expect(validate(await readText(w.store, docs[0] as string))).toMatch(/^0: .*validates/);
     // The certificate quotes the audit record that logged it.
     const rec = records[0] as AuditRecord;
     expect(s1).toContain(`<audit seq="${rec.seq}" hash="${rec.hash}"/>`);
@@ -307,11 +318,14 @@ describe('purge', () => {
     w.clock.advance(8 * DAY);
     const plan = await planFromStore(w.store, { policies, now: w.clock.now() });
     let certs = 0;
-    // Die while writing the second certificate: its audit record is already written.
+    // One subject per batch; die while writing the second batch's certificate document:
+    // that batch is deleted and its audit record is already written.
     w.store.crashOnPut = (key) => key.startsWith(CERTIFICATES_PREFIX) && ++certs === 2;
-    await expect(purge({ store: w.store, plan, audit: w.audit, clock: w.clock, actor: 'ops' })).rejects.toThrow(/simulated crash/);
+    await expect(purge({ store: w.store, plan, audit: w.audit, clock: w.clock, actor: 'ops', checkpointSize: 3 })).rejects.toThrow(/simulated crash/);
+    expect(w.store.deletions.size).toBe(6);
     w.store.crashOnPut = undefined;
-    await purge({ store: w.store, plan: await planFromStore(w.store, { policies, now: w.clock.now() }), audit: w.audit, clock: w.clock, actor: 'ops' });
+    const plan2 = await planFromStore(w.store, { policies, now: w.clock.now() });
+    await purge({ store: w.store, plan: plan2, audit: w.audit, clock: w.clock, actor: 'ops', checkpointSize: 3 });
     const records = await auditRecords(w.audit);
     expect(records.map((r) => r.subjectRef)).toEqual(['s-1', 's-2', 's-3']);
     expect((await certificates(w.store)).size).toBe(3);
@@ -417,14 +431,46 @@ describe('purge', () => {
     await purge({ store: w.store, plan, audit: w.audit, clock: w.clock, actor: 'ops' });
     const { listPages, deleteRequests } = w.store.archiveRequests;
     // 3,000 due of 5,000 stored: the plan reads 3 pages plus the one that shows the next
-    // day has begun; each batch makes one DeleteObjects and one checking List.
+    // day has begun; each 1,000 keys make one DeleteObjects; one List of the day prefix
+    // checks the whole batch.
     expect(planPages).toBe(4);
     expect(deleteRequests).toBe(3);
-    expect(listPages).toBe(3);
+    expect(listPages).toBe(1);
     // Everything else is bookkeeping, counted here so the README's figures stay honest:
-    // per batch a batch file and a done marker (2 PUTs); per subject an audit record and a
-    // certificate (2 PUTs); per run a handful of journal objects.
-    expect(w.store.requests.puts).toBeLessThanOrEqual(3 * 2 + 2 + 10);
+    // per batch (up to 10,000 keys) a batch file, an audit record and a certificate document
+    // (3 PUTs); per run a handful of journal objects.
+    expect(w.store.requests.puts).toBeLessThanOrEqual(3 + 8);
+  });
+
+  it('needs about 2.5 requests of any kind per 1,000 purged objects, planning included, plus a fixed few per run', async () => {
+    const w = await world([
+      { cls: 'oauth-token', subject: 's-1', count: 12_000 },
+      { cls: 'oauth-token', subject: 's-2', count: 9_000 },
+      { cls: 'oauth-token', subject: 's-3', count: 4_000 },
+      { cls: 'financial-audit-log', subject: 's-2', count: 10 },
+    ]);
+    w.clock.advance(8 * DAY);
+    w.store.reset();
+    const plan = await planFromStore(w.store, { policies, now: w.clock.now() });
+    const r = await purge({ store: w.store, plan, audit: w.audit, clock: w.clock, actor: 'ops' });
+    expect(r.deleted.count).toBe(25_000);
+    // Batches of 10,000 keys in key order: [s-1], [s-1, s-2], [s-2, s-3]; one certificate per subject in each.
+    expect(r.certificates).toBe(5);
+    const q = w.store.requests;
+    // A create-only PUT costs a HEAD too on S3 (the adapter checks before uploading).
+    const total = q.listPages + q.deleteRequests + q.puts + q.heads + q.gets;
+    // Per 1,000 objects: a List page to plan, a DeleteObjects; per batch of 10,000: a List
+    // to check, the batch file, the audit record (HEAD + PUT) and the certificate document.
+    // Per run: holds (twice), pending shreds, open runs, the audit head; run markers and summary.
+    expect(q.deleteRequests).toBe(25 + 1); // + the open-run marker
+    expect(q.listPages).toBe(26 + 3 + 5); // planning and purging each read holds/
+    expect(total).toBeLessThanOrEqual(25 * 2 + 3 * 5 + 20);
+    // Still one certificate per subject per batch, each readable on its own.
+    const certs = await certificates(w.store);
+    expect(certs.size).toBe(5);
+    for (const xml of certs.values()) expect(validate(xml)).toMatch(/^0: .*validates/);
+    expect([...(await certifiedKeys(w.store)).values()].every((n) => n === 1)).toBe(true);
+    expect((await certifiedKeys(w.store)).size).toBe(25_000);
   });
 
   it('stops between batches when aborted and resumes later', async () => {

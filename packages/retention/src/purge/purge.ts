@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditLog, Clock, Store } from '@handover/core';
 import {
+  batchCertificateId,
   certificateKey,
+  CERTIFICATES_PREFIX,
   renderErasureCertificate,
+  renderErasureCertificateBatch,
   type DestroyedObjectEntry,
   type ErasureCertificate,
 } from '../certificate/erasure-certificate.js';
@@ -75,6 +78,13 @@ export interface PurgeOptions {
   holds?: HoldSource;
   /** Keys per delete request, at most 1000 (the S3 DeleteObjects limit). Default 1000. */
   batchSize?: number;
+  /**
+   * Keys per journal batch: one batch file, one audit record and one certificate document
+   * (a certificate per subject inside) for this many keys, deleted `batchSize` at a time
+   * and checked with one listing per day prefix. Default 10,000: about 5 requests of
+   * bookkeeping per 10,000 objects.
+   */
+  checkpointSize?: number;
   /** Re-read holds before a batch when they are older than this (clock time). Default 60 s. */
   holdRecheckMs?: number;
   /** How deletions are checked afterwards. */
@@ -119,6 +129,7 @@ class Purger {
   readonly holdsSource: HoldSource;
   readonly keyShredder: KeyShredder | undefined;
   readonly batchSize: number;
+  readonly checkpointSize: number;
   readonly holdRecheckMs: number;
   readonly postCheck: PresenceOptions;
   readonly onProgress: PurgeOptions['onProgress'];
@@ -139,8 +150,10 @@ class Purger {
   };
   /** Subjects with an object a hold kept from this purge: their keys must not be shredded. */
   readonly heldSubjects = new Map<string, string>();
-  /** Audit records already written by an interrupted run, by journal reference. */
-  audited = new Map<string, { seq: number; hash: string }>();
+  /** Audit records already written by an interrupted run, by journal reference (with the keys a batch record logged). */
+  audited = new Map<string, { seq: number; hash: string; keys?: string[] }>();
+  /** Delete requests made so far: the index onProgress reports. */
+  deleteRounds = 0;
 
   constructor(o: PurgeOptions) {
     this.store = o.store;
@@ -151,6 +164,7 @@ class Purger {
     this.holdsSource = o.holds ?? new HoldRegistry(o.store, { clock: o.clock });
     this.keyShredder = o.keyShredder;
     this.batchSize = Math.min(1000, Math.max(1, o.batchSize ?? 1000));
+    this.checkpointSize = Math.max(1, Math.floor(o.checkpointSize ?? 10_000));
     this.holdRecheckMs = o.holdRecheckMs ?? 60_000;
     this.postCheck = o.postCheck ?? {};
     this.onProgress = o.onProgress;
@@ -164,9 +178,10 @@ class Purger {
     }
   }
 
-  async refreshHolds(force: boolean): Promise<void> {
+  /** Re-read the active holds when forced or older than holdRecheckMs; true if they were re-read. */
+  async refreshHolds(force: boolean): Promise<boolean> {
     const now = this.clock.now();
-    if (!force && now.getTime() - this.holdsCheckedAt.getTime() < this.holdRecheckMs) return;
+    if (!force && now.getTime() - this.holdsCheckedAt.getTime() < this.holdRecheckMs) return false;
     this.holds = await this.holdsSource.active();
     this.holdsCheckedAt = now;
     this.holdsByKey.clear();
@@ -176,6 +191,7 @@ class Purger {
         if (!this.holdsByKey.has(h.scope.key)) this.holdsByKey.set(h.scope.key, h);
       } else if (!this.holdsBySubject.has(h.scope.subjectRef)) this.holdsBySubject.set(h.scope.subjectRef, h);
     }
+    return true;
   }
 
   readonly holdsByKey = new Map<string, Hold>();
@@ -202,14 +218,26 @@ class Purger {
     for await (const rec of this.audit.readBackwards()) {
       if (rec.time < run.startedAt) break;
       const ref = rec.details['journalRef'];
-      if (typeof ref === 'string' && ref.startsWith(`${run.runId}/`)) this.audited.set(ref, { seq: rec.seq, hash: rec.hash });
+      if (typeof ref !== 'string' || !ref.startsWith(`${run.runId}/`)) continue;
+      const keys = rec.details['keys'];
+      this.audited.set(ref, { seq: rec.seq, hash: rec.hash, ...(Array.isArray(keys) ? { keys: keys as string[] } : {}) });
     }
   }
 
   async putCertificate(cert: ErasureCertificate): Promise<void> {
+    await this.putDocument(certificateKey(cert.id), renderErasureCertificate(cert), true);
+    this.result.certificates++;
+  }
+
+  /**
+   * Write a certificate document. Create-only when an interrupted attempt may have written
+   * it already (resuming: the first one stays, as the audit record quotes it); a fresh
+   * batch's document cannot exist yet (its id names this run), so a plain PUT will do.
+   */
+  async putDocument(key: string, xml: string, createOnly: boolean): Promise<void> {
     try {
-      await this.store.put(certificateKey(cert.id), renderErasureCertificate(cert), {
-        ifNoneMatch: true,
+      await this.store.put(key, xml, {
+        ...(createOnly ? { ifNoneMatch: true } : {}),
         contentType: 'application/xml',
         // Certificates are evidence of erasure; they are kept as long as the audit log.
         metadata: { 'retention-class': 'financial-audit-log' },
@@ -218,7 +246,6 @@ class Purger {
     } catch (err) {
       if (!isExists(err)) throw err; // exists: an interrupted attempt wrote it already
     }
-    this.result.certificates++;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -227,55 +254,75 @@ class Purger {
   /** Set for a stale plan: each fresh batch is checked for presence before it is journaled. */
   stalePlan = false;
 
+  /**
+   * One journal batch (up to `checkpointSize` keys): delete it in requests of at most
+   * `batchSize` keys, re-reading holds between them; check every deletion with listings;
+   * then write one audit record and one certificate document for the whole batch, with one
+   * certificate per subject inside. The certificate document is the batch's done marker;
+   * a batch that certifies nothing (all held or failed) gets a done/ file instead.
+   */
   async executeBatch(run: RunFile, batch: BatchFile, resuming: boolean): Promise<void> {
     const held: BatchDone['held'] = [];
-    const live: JournalDecision[] = [];
-    for (const d of batch.decisions) {
-      const h = this.holdFor(d.key, d.subjectRef);
-      if (h === undefined) {
-        live.push(d);
-        continue;
-      }
+    const hold = (d: JournalDecision, h: Hold): void => {
       held.push({ key: d.key, holdId: h.id, ...(d.subjectRef === undefined ? {} : { subjectRef: d.subjectRef }) });
       if (d.subjectRef !== undefined) this.heldSubjects.set(d.subjectRef, h.id);
+    };
+    let live: JournalDecision[] = [];
+    for (const d of batch.decisions) {
+      const h = this.holdFor(d.key, d.subjectRef);
+      if (h === undefined) live.push(d);
+      else hold(d, h);
     }
-    const keys = live.map((d) => d.key);
-    const certId = (d: JournalDecision): string =>
-      `${run.runId}-b${pad6(batch.batch)}-${subjectHash(d.subjectRef ?? d.key).slice(0, 12)}`;
+    const docId = batchCertificateId(run.runId, batch.batch);
+    const certId = (d: JournalDecision): string => `${docId}-${subjectHash(d.subjectRef ?? d.key).slice(0, 12)}`;
+    const auditRef = `${run.runId}/b${batch.batch}`;
 
     // Fresh batch: everything was just listed, so delete it all. Resumed batch: delete only
     // what is still there; the rest went in the interrupted attempt.
-    let toDelete = keys;
+    let toDelete = live;
     const goneBefore = new Set<string>();
     if (resuming) {
-      const { present } = await findPresent(this.store, keys, this.postCheck);
+      const { present } = await findPresent(this.store, live.map((d) => d.key), this.postCheck);
+      // An interrupted attempt that already logged the batch certifies exactly what it
+      // logged; anything else still present is left for the next plan.
+      const logged = this.audited.get(auditRef)?.keys;
+      const loggedSet = logged === undefined ? undefined : new Set(logged);
       toDelete = [];
-      const certified = new Map<string, boolean>();
       for (const d of live) {
-        if (!present.has(d.key)) {
-          goneBefore.add(d.key);
-          continue;
-        }
-        // Its group's certificate was written without it: leave it for the next plan.
-        const id = certId(d);
-        let exists = certified.get(id);
-        if (exists === undefined) certified.set(id, (exists = (await this.store.head(certificateKey(id))) !== undefined));
-        if (!exists) toDelete.push(d.key);
+        if (!present.has(d.key)) goneBefore.add(d.key);
+        else if (loggedSet === undefined) toDelete.push(d);
       }
+      if (loggedSet !== undefined) live = live.filter((d) => loggedSet.has(d.key));
     }
     const errors = new Map<string, string>();
-    if (toDelete.length > 0) {
+    const attempted = new Set(goneBefore);
+    for (let i = 0; i < toDelete.length; i += this.batchSize) {
+      this.checkAbort();
+      await this.onProgress?.({ runId: run.runId, phase: 'batch', index: ++this.deleteRounds });
+      this.checkAbort();
+      let chunk = toDelete.slice(i, i + this.batchSize);
+      if (await this.refreshHolds(false)) {
+        // Holds re-read: a hold placed since the batch began still wins.
+        chunk = chunk.filter((d) => {
+          const h = this.holdFor(d.key, d.subjectRef);
+          if (h !== undefined) hold(d, h);
+          return h === undefined;
+        });
+      }
+      if (chunk.length === 0) continue;
+      const keys = chunk.map((d) => d.key);
       let res;
       try {
-        res = await this.store.delete(toDelete);
+        res = await this.store.delete(keys);
       } catch (err) {
         throw new RetentionError('E_PURGE', `deleting batch ${batch.batch} of ${run.runId} failed; run again to resume`, { cause: err });
       }
       this.result.deleteRequests += res.requests;
       for (const e of res.errors) errors.set(e.key, e.message);
+      for (const k of keys) attempted.add(k);
     }
     const deletedAt = this.clock.now();
-    const attempted = new Set([...toDelete, ...goneBefore]);
+    // Listings of the keys' day prefixes: after a purge about one List for the whole batch.
     const check = await findPresent(this.store, [...attempted], this.postCheck);
     const checkedAt = iso(this.clock.now());
 
@@ -298,53 +345,37 @@ class Purger {
       g.push(d);
     }
 
-    const certificates: string[] = [];
-    for (const [id, group] of groups) {
+    const certificates: string[] = [...groups.keys()];
+    let audited: { seq: number; hash: string } | undefined;
+    if (groups.size > 0) {
       this.checkAbort();
-      const subjectRef = group[0]?.subjectRef;
-      const auditRef = await this.auditOnce(`${run.runId}/b${batch.batch}/${id}`, {
+      const subjects = new Set<string>();
+      for (const g of groups.values()) if (g[0]?.subjectRef !== undefined) subjects.add(g[0].subjectRef);
+      const only = groups.size === 1 ? [...groups.values()][0]?.[0]?.subjectRef : undefined;
+      const rules = new Set<string>();
+      for (const g of groups.values()) for (const d of g) rules.add(`${d.rule.name} (${d.rule.duration}; ${d.rule.legalBasis})`);
+      audited = await this.auditOnce(auditRef, {
         actor: this.actor,
         action: 'retention.purge',
-        target: group.length === 1 ? (group[0] as JournalDecision).key : certificateKey(id),
-        ...(subjectRef === undefined ? {} : { subjectRef }),
-        reason: `retention period ended: ${[...new Set(group.map((d) => `${d.rule.name} (${d.rule.duration}; ${d.rule.legalBasis})`))].join('; ')}`,
+        target: certificateKey(docId),
+        ...(only === undefined ? {} : { subjectRef: only }),
+        reason: `retention period ended: ${[...rules].join('; ')}`,
         outcome: 'success',
         details: {
           runId: run.runId,
           batch: batch.batch,
-          certificateId: id,
-          keys: group.map((d) => d.key),
-          bytes: group.reduce((s, d) => s + d.size, 0),
+          certificateDocument: docId,
+          certificates: [...groups].map(([id, g]) => ({
+            id,
+            ...(g[0]?.subjectRef === undefined ? {} : { subjectRef: g[0].subjectRef }),
+            objects: g.length,
+            bytes: g.reduce((sum, d) => sum + d.size, 0),
+          })),
+          subjects: [...subjects],
+          keys: [...groups.values()].flatMap((g) => g.map((d) => d.key)),
+          bytes,
         },
       });
-      const destroyed: DestroyedObjectEntry[] = group.map((d) => ({
-        kind: 'object',
-        key: d.key,
-        bytes: d.size,
-        ...(d.version === undefined ? {} : { version: d.version }),
-        ...(d.sha256 === undefined ? {} : { sha256: d.sha256 }),
-        rule: {
-          class: d.rule.name,
-          duration: d.rule.duration,
-          action: d.rule.action,
-          legalBasis: d.rule.legalBasis,
-          retainedUntil: d.retainUntil,
-        },
-        dueSince: d.retainUntil,
-        erasure: { at: goneBefore.has(d.key) ? batch.startedAt : iso(deletedAt), method: 'delete' },
-        postCheck: { result: 'absent', method: check.method.get(d.key) ?? 'list', checkedAt },
-      }));
-      await this.putCertificate({
-        id,
-        issuedAt: iso(this.clock.now()),
-        run: { id: run.runId, batch: batch.batch },
-        actor: this.actor,
-        ...(subjectRef === undefined ? {} : { subjectRef }),
-        holdCheck: { checkedAt: iso(this.holdsCheckedAt), activeHolds: this.holds.length },
-        destroyed,
-        audit: auditRef,
-      });
-      certificates.push(id);
     }
     if (failed.length > 0) {
       await this.auditOnce(`${run.runId}/b${batch.batch}/failed`, {
@@ -366,13 +397,50 @@ class Purger {
         details: { runId: run.runId, batch: batch.batch, held },
       });
     }
-    const done: BatchDone = { batch: batch.batch, deleted, bytes, failed, held, certificates };
-    await writeJson(this.store, batchDoneKey(run.runId, batch.batch), done);
+    if (audited !== undefined) {
+      const issuedAt = iso(this.clock.now());
+      const holdCheck = { checkedAt: iso(this.holdsCheckedAt), activeHolds: this.holds.length };
+      const certs: ErasureCertificate[] = [...groups].map(([id, group]) => {
+        const subjectRef = group[0]?.subjectRef;
+        return {
+          id,
+          issuedAt,
+          run: { id: run.runId, batch: batch.batch },
+          actor: this.actor,
+          ...(subjectRef === undefined ? {} : { subjectRef }),
+          holdCheck,
+          destroyed: group.map((d) => ({
+            kind: 'object' as const,
+            key: d.key,
+            bytes: d.size,
+            ...(d.version === undefined ? {} : { version: d.version }),
+            ...(d.sha256 === undefined ? {} : { sha256: d.sha256 }),
+            rule: {
+              class: d.rule.name,
+              duration: d.rule.duration,
+              action: d.rule.action,
+              legalBasis: d.rule.legalBasis,
+              retainedUntil: d.retainUntil,
+            },
+            dueSince: d.retainUntil,
+            erasure: { at: goneBefore.has(d.key) ? batch.startedAt : iso(deletedAt), method: 'delete' as const },
+            postCheck: { result: 'absent' as const, method: check.method.get(d.key) ?? 'list', checkedAt },
+          })),
+          audit: audited,
+        };
+      });
+      // Last: once it exists the batch is done (resume looks for it).
+      await this.putDocument(certificateKey(docId), renderErasureCertificateBatch({ id: docId, issuedAt, certificates: certs }), resuming);
+      this.result.certificates += certs.length;
+    } else {
+      const done: BatchDone = { batch: batch.batch, deleted, bytes, failed, held, certificates };
+      await writeJson(this.store, batchDoneKey(run.runId, batch.batch), done);
+    }
     this.result.deleted.count += deleted;
     this.result.deleted.bytes += bytes;
     this.result.failed.push(...failed);
     this.result.held.push(...held);
-    this.logger?.info({ runId: run.runId, batch: batch.batch, deleted, failed: failed.length, held: held.length }, 'retention batch done');
+    this.logger?.info({ runId: run.runId, batch: batch.batch, deleted, failed: failed.length, held: held.length, certificates: certificates.length }, 'retention batch done');
   }
 
   // ---------------------------------------------------------------------------------------
@@ -546,14 +614,22 @@ class Purger {
       }
       const batchKeys: string[] = [];
       const doneBatches = new Set<string>();
+      const doneMarkers = new Set<string>();
       const doneShreds = new Set<string>();
       for await (const e of this.store.list(`${RUNS_PREFIX}${runId}/`)) {
         const rest = e.key.slice(`${RUNS_PREFIX}${runId}/`.length);
         if (rest.startsWith('batches/')) batchKeys.push(e.key);
-        else if (rest.startsWith('done/batch-')) doneBatches.add(rest.slice('done/batch-'.length, -'.json'.length));
+        else if (rest.startsWith('done/batch-')) doneMarkers.add(rest.slice('done/batch-'.length, -'.json'.length));
         else if (rest.startsWith('done/shred-')) doneShreds.add(rest.slice('done/shred-'.length, -'.json'.length));
       }
+      // A batch's certificate document is its done marker.
+      const docPrefix = `${CERTIFICATES_PREFIX}${runId}-b`;
+      for await (const e of this.store.list(docPrefix)) {
+        const m = /^(\d{6})\.xml$/.exec(e.key.slice(docPrefix.length));
+        if (m !== null) doneBatches.add(m[1] as string);
+      }
       await this.loadAudited(run);
+      await this.refreshHolds(true);
       const keys = new Set<string>();
       let lastBatch = 0;
       for (const k of batchKeys) {
@@ -566,15 +642,21 @@ class Purger {
           keys.add(d.key);
           allKeys.add(d.key);
         }
-        if (doneBatches.has(pad6(b.batch))) {
+        if (doneMarkers.has(pad6(b.batch))) {
           const done = await readJson<BatchDone>(this.store, batchDoneKey(runId, b.batch));
           for (const h of done?.held ?? []) if (h.subjectRef !== undefined) this.heldSubjects.set(h.subjectRef, h.holdId);
           continue;
         }
+        if (doneBatches.has(pad6(b.batch))) {
+          // A subject with an object a hold kept keeps its key. Which objects were held is
+          // not read back: any object of the batch a hold covers now counts (the safe side).
+          for (const d of b.decisions) {
+            const h = this.holdFor(d.key, d.subjectRef);
+            if (h !== undefined && d.subjectRef !== undefined) this.heldSubjects.set(d.subjectRef, h.id);
+          }
+          continue;
+        }
         this.checkAbort();
-        await this.onProgress?.({ runId, phase: 'batch', index: b.batch });
-        this.checkAbort();
-        await this.refreshHolds(true);
         await this.executeBatch(run, b, true);
       }
       this.result.resumedRuns.push(runId);
@@ -651,13 +733,11 @@ class Purger {
       }
     }
     await this.refreshHolds(true);
-    for (let i = 0; i * this.batchSize < decisions.length; i++) {
+    for (let i = 0; i * this.checkpointSize < decisions.length; i++) {
       this.checkAbort();
       const n = firstBatch + i;
-      await this.onProgress?.({ runId: run.runId, phase: 'batch', index: n });
-      this.checkAbort();
       await this.refreshHolds(false);
-      let slice = decisions.slice(i * this.batchSize, (i + 1) * this.batchSize);
+      let slice = decisions.slice(i * this.checkpointSize, (i + 1) * this.checkpointSize);
       if (this.stalePlan) {
         // Made before the latest run: some of these may be gone already, and a batch file
         // must name only what this run destroys (resume certifies what it finds gone).
@@ -681,7 +761,9 @@ class Purger {
           ...(d.version === undefined ? {} : { version: d.version }),
         })),
       };
-      await writeJson(this.store, batchFileKey(run.runId, n), batch, { ifNoneMatch: true });
+      // A plain PUT: the run is this purger's alone (its open-run marker and plan marker are
+      // create-only, and the lease keeps other purgers out), and batch numbers only grow.
+      await writeJson(this.store, batchFileKey(run.runId, n), batch);
       await this.executeBatch(run, batch, false);
     }
     await this.runShreds(run, doneSubjects);
