@@ -179,16 +179,20 @@ export async function runExport(ctx: CommandContext, sc: StoreContext, job: Expo
 }
 
 async function writeLocal(zip: Readable, target: string, encryption: { recipients: string[]; passphrase: string | undefined } | undefined): Promise<{ location: string; bytes: number; sha256: string; zipSha256: string }> {
-  const plain = new DigestStream();
-  const final = new DigestStream();
-  zip.on('error', (e) => final.destroy(e));
-  let body: Readable = zip.pipe(plain);
-  if (encryption) {
-    const enc = createEncryptStream(encryption.passphrase !== undefined ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients });
-    plain.on('error', (e) => final.destroy(e));
-    enc.on('error', (e) => final.destroy(e));
-    body = body.pipe(enc);
+  // 1 MiB buffers: the zip keeps being produced while the previous megabyte is being written.
+  const plain = new DigestStream({ highWaterMark: 1 << 20 });
+  if (!encryption) {
+    // Unencrypted, the file is the zip: one hash serves as both.
+    zip.on('error', (e) => plain.destroy(e));
+    const { bytes } = await writeFileAtomic(target, zip.pipe(plain), { exclusive: true, mode: 0o600 });
+    return { location: target, bytes, sha256: plain.sha256(), zipSha256: plain.sha256() };
   }
+  const final = new DigestStream({ highWaterMark: 1 << 20 });
+  zip.on('error', (e) => final.destroy(e));
+  const enc = createEncryptStream(encryption.passphrase !== undefined ? { passphrase: encryption.passphrase } : { recipients: encryption.recipients });
+  plain.on('error', (e) => final.destroy(e));
+  enc.on('error', (e) => final.destroy(e));
+  const body: Readable = zip.pipe(plain).pipe(enc);
   const { bytes } = await writeFileAtomic(target, body.pipe(final), { exclusive: true, mode: 0o600 });
   return { location: target, bytes, sha256: final.sha256(), zipSha256: plain.sha256() };
 }

@@ -29,7 +29,7 @@ export async function writeFileAtomic(path: string, body: Readable, options: Ato
   const onExit = (): void => rmSync(tmp, { force: true });
   process.once('exit', onExit);
   try {
-    const out = createWriteStream(tmp, { flags: 'wx', ...(options.mode === undefined ? {} : { mode: options.mode }) });
+    const out = createWriteStream(tmp, { flags: 'wx', highWaterMark: 1 << 20, ...(options.mode === undefined ? {} : { mode: options.mode }) });
     await pipeline(body, out);
     await fsync(tmp);
     if (options.exclusive) {

@@ -67,9 +67,15 @@ export class ZipSink implements EntrySink {
     return this.#zip.pointer();
   }
 
-  async add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<void> {
-    const entry = await this.#append(path, content, options);
-    this.entries.push({ ...entry, kind: options.kind, ...(options.records === undefined ? {} : { records: options.records }) });
+  /**
+   * Resolves with the entry's manifest line once it is written. Stream entries may be
+   * added while earlier ones are still being written: they are written in call order.
+   */
+  async add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<ManifestEntry> {
+    const written = await this.#append(path, content, options);
+    const entry: ManifestEntry = { ...written, kind: options.kind, ...(options.records === undefined ? {} : { records: options.records }) };
+    this.entries.push(entry);
+    return entry;
   }
 
   /** Adds the manifest (which lists every other entry) and closes the zip. */

@@ -4,7 +4,7 @@ import { NotFoundError } from '@handover/core';
 import type { Conversation, FileRecord, Membership, Message } from '../source/domain.js';
 import type { Source } from '../source/source.js';
 import type { ArchivedFile, ExportContext, ExportRequest, ExportTotals, ExportView } from './view.js';
-import { ZipSink } from '../archive/zip-sink.js';
+import { ZipSink, type ManifestEntry } from '../archive/zip-sink.js';
 import { fileEntryName } from '../archive/entry-names.js';
 import { isAlreadyCompressed } from '../archive/compression.js';
 import { XmlView, type PartLimits } from '../xml/xml-view.js';
@@ -12,6 +12,9 @@ import { renderManifest, type Manifest, type ManifestCounts } from '../xml/manif
 import { Pseudonymizer } from './pseudonymizer.js';
 
 export const GENERATOR = { name: 'handover', version: '0.1.0' } as const;
+
+/** Files queued in the zip before the exporter waits for the oldest: open streams, a few KiB each. */
+const MAX_FILES_IN_FLIGHT = 128;
 
 export interface ExportProgress {
   conversations: number;
@@ -132,21 +135,41 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
     }
   };
 
-  const flushFiles = async (): Promise<void> => {
+  // Files whose bytes are queued in the zip (written in the background, in order) but not
+  // yet reported to the views, which need each file's SHA-256. The exporter goes on
+  // rendering messages meanwhile instead of waiting for every file, so that deflating
+  // (in zlib's threads) overlaps with rendering; it waits only when this many are behind.
+  const inflight: { archived: ArchivedFile; entry?: Promise<ManifestEntry> }[] = [];
+
+  const startFiles = async (): Promise<void> => {
     const batch = pending;
     pending = [];
     for (const f of batch) {
       options.signal?.throwIfAborted();
       const entryPath = filePaths.get(f.id);
       const archived: ArchivedFile = { file: f, bytesStatus: bytesStatusOf(f) };
-      if (entryPath !== undefined) {
-        const body = await f.open!();
-        await sink.add(entryPath, body, { kind: 'file', store: isAlreadyCompressed(f.mimeType, f.name) });
-        const entry = sink.entries[sink.entries.length - 1]!;
-        archived.entryPath = entryPath;
+      if (entryPath === undefined) {
+        inflight.push({ archived });
+        continue;
+      }
+      const body = await f.open!();
+      const entry = sink.add(entryPath, body, { kind: 'file', store: isAlreadyCompressed(f.mimeType, f.name) });
+      // A failure aborts the zip; it surfaces where the entry is awaited, never unhandled.
+      entry.catch(() => undefined);
+      archived.entryPath = entryPath;
+      inflight.push({ archived, entry });
+    }
+  };
+
+  /** Reports queued files to the views, oldest first, until at most `keep` remain in flight. */
+  const reportFiles = async (keep: number): Promise<void> => {
+    while (inflight.length > keep) {
+      const { archived, entry: pendingEntry } = inflight.shift()!;
+      if (pendingEntry) {
+        const entry = await pendingEntry;
         archived.sha256 = entry.sha256;
         // The record keeps the size actually archived, which is what the manifest checks.
-        archived.file = { ...f, size: entry.size };
+        archived.file = { ...archived.file, size: entry.size };
         totals.fileBytes += entry.size;
         filesIncluded++;
       }
@@ -154,6 +177,11 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       for (const v of views) await v.file(archived);
       progress();
     }
+  };
+
+  const flushFiles = async (): Promise<void> => {
+    await startFiles();
+    await reportFiles(MAX_FILES_IN_FLIGHT);
   };
 
   try {
@@ -192,6 +220,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       await flushFiles();
       for (const v of views) await v.conversationEnd(c, count);
     }
+    await reportFiles(0);
 
     for await (const raw of source.grants(member.id)) {
       const g = pseudo ? pseudo.grant(raw) : raw;

@@ -20,7 +20,7 @@ export interface AddEntryOptions {
  * in the zip), so a view that awaits each `add` holds at most one entry's text in memory.
  */
 export interface EntrySink {
-  add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<void>;
+  add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<unknown>;
 }
 
 /** The request an export answers, as recorded in the manifest and shown in the overview. */
@@ -70,8 +70,8 @@ export interface ExportTotals {
  * the hooks in this order: begin; for each conversation, conversationStart, its
  * messages in order, conversationEnd; then every grant; then end.
  * `file` is called once per distinct file, after the `message` that first references
- * it and before the next `conversationStart` (or the first `grant`); it may fall
- * between two `message` calls, since files are flushed after each messages part.
+ * it and before the first `grant`; it may fall between any two other calls, since the
+ * exporter reports files once their bytes are written, which runs behind the messages.
  * Records passed to the hooks are already filtered by scope and pseudonymized.
  * Views must keep memory bounded: buffer at most one page or part, never the history.
  */
