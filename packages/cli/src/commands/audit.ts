@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
-import { HandoverError, InputError, isHandoverError, NotFoundError, type AuditListFilter, type AuditRecord } from '@handover/core';
-import { CERTIFICATES_PREFIX, certificateKey } from '@handover/retention';
+import { HandoverError, InputError, NotFoundError, type AuditListFilter, type AuditRecord } from '@handover/core';
+import { listCertificates, readCertificate } from '@handover/retention';
 import { openAudit } from '../audit.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { createOutput, formatBytes, table } from '../output.js';
@@ -15,12 +15,6 @@ function parseSince(text: string): Date | number {
   const t = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isFinite(t)) throw new InputError(`--since '${text}' is neither a record number nor an ISO-8601 date (e.g. 2026-01-31 or 2026-01-31T12:00:00Z)`, { exitCode: 2 });
   return new Date(t);
-}
-
-async function readText(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -77,8 +71,18 @@ export function auditCommand(env: RunEnv): Command<[], Record<string, unknown>> 
         const ring = await openKeyRing(ctx, sc, opts.masterKeyFile ? { file: opts.masterKeyFile } : {});
         filter.subjectRef = ring.subjectRef(opts.subject);
       }
+      // A purge batch's record names several subjects in details.subjects (subjectRef only
+      // when there is one): filter on both here rather than on the record's subjectRef alone.
+      const subjectRef = filter.subjectRef;
+      delete filter.subjectRef;
       const records: AuditRecord[] = [];
-      for await (const rec of openAudit(sc).list(filter)) records.push(rec);
+      for await (const rec of openAudit(sc).list(filter)) {
+        if (subjectRef !== undefined && rec.subjectRef !== subjectRef) {
+          const subjects = rec.details['subjects'];
+          if (!Array.isArray(subjects) || !subjects.includes(subjectRef)) continue;
+        }
+        records.push(rec);
+      }
       out.result({ records }, () =>
         records.length === 0
           ? 'no audit records match'
@@ -100,14 +104,10 @@ export function auditCommand(env: RunEnv): Command<[], Record<string, unknown>> 
       const id = idArg.replace(/^certificates\//, '').replace(/\.xml$/, '');
       if (!CERT_ID.test(id)) throw new InputError(`'${idArg}' is not a certificate id`, { exitCode: 2 });
       const sc = openConfiguredStore(ctx);
-      let xml: string;
-      try {
-        xml = await readText(await sc.store.get(certificateKey(id)));
-      } catch (err) {
-        if (isHandoverError(err) && err.code === 'E_NOT_FOUND') {
-          throw new NotFoundError(`no erasure certificate '${id}' in ${ctx.storeLocation}; list them with: handover audit certificates`, { code: 'E_CERTIFICATE_NOT_FOUND' });
-        }
-        throw err;
+      // Its own document, or its entry in its purge batch's document, printed standalone.
+      const xml = await readCertificate(sc.store, id);
+      if (xml === undefined) {
+        throw new NotFoundError(`no erasure certificate '${id}' in ${ctx.storeLocation}; list them with: handover audit certificates`, { code: 'E_CERTIFICATE_NOT_FOUND' });
       }
       if (opts.json) out.result({ id, xml }, () => xml);
       else env.stdout.write(xml.endsWith('\n') ? xml : `${xml}\n`);
@@ -123,11 +123,9 @@ export function auditCommand(env: RunEnv): Command<[], Record<string, unknown>> 
       const out = createOutput(opts.json, env.stdout, env.stderr);
       const sc = openConfiguredStore(ctx);
       const certificates: { id: string; key: string; bytes: number; lastModified: string }[] = [];
-      for await (const e of sc.store.list(CERTIFICATES_PREFIX)) {
-        if (!e.key.endsWith('.xml')) continue;
-        const id = e.key.slice(CERTIFICATES_PREFIX.length, -'.xml'.length);
-        if (opts.run !== undefined && !id.startsWith(`${opts.run}-`)) continue;
-        certificates.push({ id, key: e.key, bytes: e.size, lastModified: e.lastModified.toISOString() });
+      // One per subject per batch; a batch's certificates share one document (`key`, `bytes`).
+      for await (const c of listCertificates(sc.store, opts.run === undefined ? {} : { run: opts.run })) {
+        certificates.push({ id: c.id, key: c.key, bytes: c.bytes, lastModified: c.lastModified.toISOString() });
       }
       out.result({ certificates }, () =>
         certificates.length === 0

@@ -16,6 +16,20 @@ const NOW_HELP = 'plan as if it were this instant (ISO-8601; env HANDOVER_NOW)';
 export const ARCHIVE_CLASS_TAG = 'handover-class';
 /** Days S3 waits past a class's duration before its lifecycle rule expires an archive. */
 export const DEFAULT_LIFECYCLE_MARGIN_DAYS = 7;
+/**
+ * Test-only: `<keys per delete request>/<keys per journal batch>` for `retention run`, so an
+ * end-to-end test can kill a run between batches without seeding 10,000 objects.
+ */
+export const TEST_PURGE_BATCH_ENV = 'HANDOVER_TEST_PURGE_BATCH';
+
+function testPurgeBatch(env: NodeJS.ProcessEnv): { batchSize?: number; checkpointSize?: number } {
+  const text = env[TEST_PURGE_BATCH_ENV];
+  if (text === undefined || text === '') return {};
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (m === null) throw new InputError(`${TEST_PURGE_BATCH_ENV}='${text}' must be <keys per delete>/<keys per batch>`, { exitCode: 2 });
+  return { batchSize: Number(m[1]), checkpointSize: Number(m[2]) };
+}
+
 /** Objects the plan table lists unless --limit says otherwise. */
 const DEFAULT_PLAN_ROWS = 200;
 
@@ -95,6 +109,7 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
               signal,
               onProgress: renew,
               logger: ctx.logger,
+              ...testPurgeBatch(env.env),
               ...(keyShredder ? { keyShredder } : {}),
             });
             return { plan, result };
