@@ -80,6 +80,8 @@ const scenario = fc.record({
   ),
   heldSubject: fc.option(fc.constantFrom('s-1', 's-2', 's-3', 's-4'), { nil: undefined }),
   batchSize: fc.integer({ min: 1, max: 8 }),
+  /** Keys per journal batch (certificate document); several batches per run when small. */
+  checkpointSize: fc.integer({ min: 1, max: 12 }),
   crashes: fc.array(fc.record({ at: fc.integer({ min: 1, max: 160 }), after: fc.boolean(), samePlan: fc.boolean() }), {
     minLength: 1,
     maxLength: 5,
@@ -89,7 +91,7 @@ const scenario = fc.record({
 describe('purge under crashes (property)', () => {
   it('finishes with everything due destroyed, certified and logged exactly once', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ archives, heldSubject, batchSize, crashes }) => {
+      fc.asyncProperty(scenario, async ({ archives, heldSubject, batchSize, checkpointSize, crashes }) => {
         const clock = new ManualClock(T0);
         const inner = createMemoryStore({ clock });
         const store = chaos(inner);
@@ -111,7 +113,7 @@ describe('purge under crashes (property)', () => {
         };
         const firstPlan = await planFromStore(inner, { policies, now: clock.now() });
         const run = (plan: typeof firstPlan) =>
-          purge({ store, plan, audit: createAuditLog({ store, clock, host: 'h', ip: '::1' }), clock, actor: 'ops', keyShredder: shredder, batchSize });
+          purge({ store, plan, audit: createAuditLog({ store, clock, host: 'h', ip: '::1' }), clock, actor: 'ops', keyShredder: shredder, batchSize, checkpointSize });
 
         for (const c of crashes) {
           store.ops = 0;
