@@ -352,6 +352,40 @@ describe('purge', () => {
     expect(refused[0]?.reason).toBe('a legal hold placed after planning covers them');
   });
 
+  it('a hold placed between two delete requests of one batch still wins', async () => {
+    const w = await world([
+      { cls: 'oauth-token', subject: 's-1', count: 5 },
+      { cls: 'oauth-token', subject: 's-2', count: 5 },
+    ]);
+    w.clock.advance(8 * DAY);
+    const plan = await planFromStore(w.store, { policies, now: w.clock.now() });
+    const holds = new HoldRegistry(w.store, { clock: w.clock });
+    let holdId = '';
+    const r = await purge({
+      store: w.store,
+      plan,
+      audit: w.audit,
+      clock: w.clock,
+      actor: 'ops',
+      batchSize: 5,
+      holdRecheckMs: 0,
+      onProgress: async ({ index }) => {
+        if (index === 2) holdId = (await holds.add({ subjectRef: 's-2', reason: 'late subpoena', actor: 'legal' })).id;
+      },
+    });
+    expect(r.deleted.count).toBe(5);
+    expect(r.held.map((x) => x.holdId)).toEqual(Array(5).fill(holdId));
+    expect((await keysUnder(w.store, 'archives/')).every((k) => k.includes('/s-2/'))).toBe(true);
+    expect((await keysUnder(w.store, 'archives/')).length).toBe(5);
+    const certs = await certificates(w.store);
+    expect(certs.size).toBe(1);
+    expect([...certs.values()][0]).toContain('<subject ref="s-1"/>');
+    expect((await auditRecords(w.audit)).map((x) => [x.outcome, x.subjectRef])).toEqual([
+      ['success', 's-1'],
+      ['refused', undefined],
+    ]);
+  });
+
   it('crypto-shreds a subject key once nothing of the subject may be kept, and certifies it', async () => {
     const w = await world([
       { cls: 'post-deletion-backup', subject: 's-1' },
