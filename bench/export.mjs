@@ -13,7 +13,7 @@ async function xmlThroughput() {
   const source = createDemoSource({ messages: MESSAGES, attachmentBytes: 0 });
   const member = await source.findMember('alice');
   let bytes = 0;
-  const sink = { add: async (_p, content) => { bytes += typeof content === 'string' ? Buffer.byteLength(content) : 0; if (typeof content !== 'string' && content.resume) content.resume(); } };
+  const sink = { add: async (_p, content) => { bytes += typeof content === 'string' ? Buffer.byteLength(content) : content instanceof Uint8Array ? content.byteLength : 0; if (typeof content !== 'string' && content.resume) content.resume(); } };
   const convs = [];
   for await (const c of source.conversations(member.id)) convs.push(c);
   // Generator alone, to separate its cost from the XML writer's.

@@ -20,10 +20,9 @@ class CountingSink implements EntrySink {
   entries = 0;
   constructor(private readonly deflate: boolean) {}
   async add(_path: string, content: unknown, _options: AddEntryOptions): Promise<void> {
-    const text = content as string;
     this.entries++;
-    // Encode as the real sink must: this is where a page's rope of strings gets written out.
-    const bytes = Buffer.from(text, 'utf8');
+    // Pages arrive as UTF-8 bytes; the small ones (overview, indexes) as strings, encoded as the real sink does.
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : (content as Uint8Array);
     this.bytes += bytes.length;
     if (this.deflate) this.deflated += deflateRawSync(bytes, { level: 6 }).length;
   }

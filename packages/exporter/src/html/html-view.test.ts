@@ -30,8 +30,9 @@ class MemorySink implements EntrySink {
   html(path: string): string {
     const e = this.entries.get(path);
     if (e === undefined) throw new Error(`no entry ${path}; have ${[...this.entries.keys()].join(', ')}`);
-    if (typeof e.content !== 'string') throw new Error(`${path} is not text`);
-    return e.content;
+    if (typeof e.content === 'string') return e.content;
+    if (e.content instanceof Uint8Array) return new TextDecoder('utf-8', { fatal: true }).decode(e.content);
+    throw new Error(`${path} is not text`);
   }
 
   htmlPaths(): string[] {

@@ -1,3 +1,4 @@
+import { ByteBuilder } from '../archive/byte-builder.js';
 import type { ArchivedFile, ExportContext, ExportTotals, ExportView } from '../export/view.js';
 import type { Conversation, ConversationKind, FileRecord, Grant, Message } from '../source/domain.js';
 import { escapeHtml } from './escape.js';
@@ -94,7 +95,8 @@ interface OpenConversation {
    * array and joining: V8 keeps the appends as one rope and writes it out in a single
    * pass when the sink encodes the page, instead of flattening each message first.
    */
-  body: string;
+  /** The rendered messages of the page being filled, as UTF-8 outside the heap. */
+  body: ByteBuilder;
   /** Messages on the page being filled. */
   items: number;
   /** Length of `body`, or the bound once a huge message has filled the page. */
@@ -202,6 +204,8 @@ class HtmlView implements ExportView {
   #conversationCount = 0;
   readonly #conversations: ConversationSummary[] = [];
   #files = newList();
+  /** One builder for every conversation page: only one page is filled at a time. */
+  readonly #pageBody = new ByteBuilder();
   #grants = newList();
   readonly #grantStatusCounts: Record<GrantStatus, number> = { active: 0, expired: 0, revoked: 0 };
 
@@ -236,7 +240,7 @@ class HtmlView implements ExportView {
       // A counter, not the id or name: those can hold anything, and two may slug alike.
       dir: `view/c${pad4(this.#conversationCount)}${slug === '' ? '' : '-' + slug}`,
       page: 1,
-      body: '',
+      body: this.#pageBody,
       items: 0,
       chars: 0,
       count: 0,
@@ -270,7 +274,7 @@ class HtmlView implements ExportView {
   #addToPage(c: OpenConversation, message: Message, html: string): void {
     if (c.items === 0) c.pageFirstAt = message.sentAt;
     c.pageLastAt = message.sentAt;
-    c.body += html;
+    c.body.append(html);
     c.items++;
     // A huge message fills its page: the next message starts a new one.
     c.chars = html.length * 2 > this.#maxChars ? this.#maxChars : c.chars + html.length;
@@ -514,7 +518,7 @@ class HtmlView implements ExportView {
   }
 
   /** Every page goes through here, awaited, so at most one page's text is held at a time. */
-  async #add(path: string, html: string): Promise<void> {
+  async #add(path: string, html: string | Uint8Array): Promise<void> {
     const ctx = this.#context();
     await ctx.sink.add(path, html, { kind: 'html', store: false, date: ctx.createdAt });
   }
@@ -539,6 +543,7 @@ class HtmlView implements ExportView {
     if (page === 1) {
       h += this.#conversationFacts(c.conversation);
     }
+    let tail = '';
     if (c.items === 0) {
       h += '</header>\n<p class="note">No messages of this conversation are in this archive.</p>\n';
     } else {
@@ -546,18 +551,16 @@ class HtmlView implements ExportView {
         '<p class="sub">Messages ' + first.toLocaleString('en-US') + '–' + last.toLocaleString('en-US') +
         (c.pageFirstAt !== undefined && c.pageLastAt !== undefined ? ', ' + timeHtml(c.pageFirstAt) + ' to ' + timeHtml(c.pageLastAt) : '') +
         '</p></header>\n<main class="msgs" lang="">\n';
-      h += c.body;
-      h += '</main>\n';
+      tail = '</main>\n';
     }
-    h += nav + PAGE_END;
-    await this.#add(`${c.dir}/page-${pad4(page)}.html`, h);
+    tail += nav + PAGE_END;
+    await this.#add(`${c.dir}/page-${pad4(page)}.html`, c.body.take(h, tail));
     if (c.items > 0 && c.pageFirstAt !== undefined && c.pageLastAt !== undefined) {
       c.pages.push({ first, count: c.items, firstAt: c.pageFirstAt, lastAt: c.pageLastAt });
     } else {
       c.pages.push({ first, count: 0, firstAt: new Date(NaN), lastAt: new Date(NaN) });
     }
     c.page++;
-    c.body = '';
     c.items = 0;
     c.chars = 0;
     c.pageFirstAt = undefined;

@@ -1,6 +1,7 @@
 import type { Conversation, Grant, Message } from '../source/domain.js';
 import type { ArchivedFile, EntryKind, EntrySink, ExportContext, ExportTotals, ExportView } from '../export/view.js';
 import { conversationDirName, partName } from '../archive/entry-names.js';
+import { ByteBuilder } from '../archive/byte-builder.js';
 import { Escaper, isoDate } from './escape.js';
 import { ARCHIVE_NAMESPACE, archiveSchema, SCHEMA_ENTRY } from './namespace.js';
 
@@ -21,8 +22,7 @@ const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
  * document to the sink. `open(part)` gives the root's start tag for a part.
  */
 class PartWriter {
-  #chunks: string[] = [];
-  #bytes = 0;
+  readonly #body = new ByteBuilder();
   #records = 0;
   part = 0;
   readonly paths: { path: string; records: number }[] = [];
@@ -44,16 +44,14 @@ class PartWriter {
 
   /** Returns a promise only when a finished part had to be written first. */
   add(xml: string): void | Promise<void> {
-    const bytes = Buffer.byteLength(xml, 'utf8');
-    if (this.#records > 0 && (this.#records >= this.limits.maxRecords || this.#bytes + bytes > this.limits.maxBytes)) {
-      return this.flush().then(() => this.#push(xml, bytes));
+    if (this.#records > 0 && (this.#records >= this.limits.maxRecords || this.#body.byteLength + Buffer.byteLength(xml, 'utf8') > this.limits.maxBytes)) {
+      return this.flush().then(() => this.#push(xml));
     }
-    this.#push(xml, bytes);
+    this.#push(xml);
   }
 
-  #push(xml: string, bytes: number): void {
-    this.#chunks.push(xml);
-    this.#bytes += bytes;
+  #push(xml: string): void {
+    this.#body.append(xml);
     this.#records++;
   }
 
@@ -62,12 +60,10 @@ class PartWriter {
     if (this.#records === 0 && !(always && this.part === 0)) return;
     this.part++;
     const path = this.pathFor(this.part);
-    const text = XML_DECL + this.open(this.part) + '\n' + this.#chunks.join('') + this.close + '\n';
+    const bytes = this.#body.take(XML_DECL + this.open(this.part) + '\n', this.close + '\n');
     const records = this.#records;
-    this.#chunks = [];
-    this.#bytes = 0;
     this.#records = 0;
-    await this.sink.add(path, text, { kind: this.kind, records });
+    await this.sink.add(path, bytes, { kind: this.kind, records });
     if (this.rememberPaths) this.paths.push({ path, records });
   }
 }
