@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The end-to-end tests check Handover's output with tools nobody here wrote:
-// xmllint, unzip, zip, age and Chromium (Debian packages), and moto_server (an S3
+// xmllint, unzip, zip, age and Chromium with CJK and emoji fonts (Debian packages), and moto_server (an S3
 // endpoint on loopback). Install what is missing when we can (root with apt-get),
 // otherwise say exactly what to install, instead of letting tests fail obscurely.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,10 +11,16 @@ const tools = [
   { bin: 'zip', pkg: 'zip' },
   { bin: 'age', pkg: 'age' },
   { bin: 'chromium', pkg: 'chromium' },
+  // Without these fonts the browser test's screenshots show CJK and emoji as empty boxes.
+  { bin: 'a CJK font', pkg: 'fonts-wqy-microhei', present: () => hasFont(':lang=ko') },
+  { bin: 'an emoji font', pkg: 'fonts-noto-color-emoji', present: () => hasFont('Noto Color Emoji') },
 ];
 
+function hasFont(pattern) {
+  return spawnSync('sh', ['-c', `fc-list '${pattern}' | grep -q .`], { stdio: 'ignore' }).status === 0;
+}
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-const missing = tools.filter((t) => !has(t.bin));
+const missing = tools.filter((t) => !(t.present ? t.present() : has(t.bin)));
 if (missing.length > 0) {
   const pkgs = missing.map((t) => t.pkg);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
