@@ -5,6 +5,9 @@ import { ZipArchive } from 'archiver';
 import { DigestStream } from '@handover/core';
 import type { AddEntryOptions, EntryKind, EntrySink } from '../export/view.js';
 
+/** 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default. */
+const ZLIB_CHUNK = 128 * 1024;
+
 /** One line of the manifest: every entry but the manifest itself. */
 export interface ManifestEntry {
   path: string;
@@ -43,8 +46,7 @@ export class ZipSink implements EntrySink {
   constructor(options: ZipSinkOptions = {}) {
     this.#date = options.date ?? new Date();
     this.#maxQueued = options.maxQueuedBytes ?? 4 * 1024 * 1024;
-    // 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default.
-    this.#zip = new ZipArchive({ zlib: { level: options.level ?? 6, chunkSize: 128 * 1024 }, highWaterMark: 1 << 20 });
+    this.#zip = new ZipArchive({ zlib: { level: options.level ?? 6, chunkSize: ZLIB_CHUNK }, highWaterMark: 1 << 20 });
     this.#zip.on('entry', (data) => {
       const p = this.#pending[0];
       if (p && p.name === data.name) {
@@ -123,7 +125,12 @@ export class ZipSink implements EntrySink {
     if (this.#failure) throw this.#failure;
     if (this.#names.has(path)) throw new Error(`duplicate archive entry '${path}'`);
     this.#names.add(path);
-    const data = { name: path, store: options.store ?? false, date: options.date ?? this.#date };
+    const data = {
+      name: path,
+      store: options.store ?? false,
+      date: options.date ?? this.#date,
+      ...(options.level === undefined ? {} : { zlib: { level: options.level, chunkSize: ZLIB_CHUNK } }),
+    };
     if (content instanceof Readable) {
       const digest = new DigestStream();
       const done = this.#enqueue(path, 0);

@@ -8,6 +8,8 @@ export interface AddEntryOptions {
   kind: EntryKind;
   /** Store without deflating (already-compressed media). Default: deflate. */
   store?: boolean;
+  /** zlib level for this entry, instead of the archive's (e.g. faster for a view that is not the record). */
+  level?: number;
   /** Modification time recorded in the zip. */
   date?: Date;
   /** Number of records (messages, files, grants, conversations) in an XML document, for the manifest. */

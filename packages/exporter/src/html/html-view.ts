@@ -136,6 +136,13 @@ const FILE_STATUS_TEXT: Readonly<Record<ArchivedFile['bytesStatus'], string>> = 
   'shared-not-included': 'shared by someone else; contents not included',
 };
 
+/**
+ * The pages are a reading aid beside the XML (the record), with more bytes than the XML:
+ * zlib's fastest level deflates them about twice as fast as the default 6, for archives
+ * about 4% larger (measured on the demo workspace).
+ */
+const HTML_DEFLATE_LEVEL = 1;
+
 /** Conversation and Files pages sit two levels down (`view/<dir>/page-0001.html`). */
 const UP2 = '../../';
 
@@ -520,7 +527,7 @@ class HtmlView implements ExportView {
   /** Every page goes through here, awaited, so at most one page's text is held at a time. */
   async #add(path: string, html: string | Uint8Array): Promise<void> {
     const ctx = this.#context();
-    await ctx.sink.add(path, html, { kind: 'html', store: false, date: ctx.createdAt });
+    await ctx.sink.add(path, html, { kind: 'html', store: false, level: HTML_DEFLATE_LEVEL, date: ctx.createdAt });
   }
 
   /** Writes the page being filled; `final` when the conversation has ended (so there is no next page). */

@@ -15,6 +15,8 @@ declare module 'archiver' {
     date?: Date | string;
     mode?: number;
     store?: boolean;
+    /** Per-entry zlib options; honoured through patches/zip-stream@7.0.5.patch. */
+    zlib?: ZlibOptions;
   }
   export class ZipArchive extends Transform {
     constructor(options?: ZipOptions);
