@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BIN, handover, measure, must, row, fmt } from './lib.mjs';
+import { BIN, NODE_FLAGS, handover, measure, must, row, fmt } from './lib.mjs';
 
 const MESSAGES = Number(process.env.BENCH_HTML_MESSAGES ?? process.env.BENCH_MESSAGES ?? 1_000_000);
 // Attachments scale with the messages unless set: 1,100 bytes a message, 1.1 GB at 1,000,000.
@@ -21,7 +21,8 @@ const pct = (x) => `${(x * 100).toFixed(1)}%`;
 /** One export; with GNU time, also its CPU seconds (an inner `time`, since measure() keeps only wall and RSS). */
 async function exportOnce(args) {
   if (GNU_TIME === undefined) return { ...(await handover(args)), cpuS: undefined };
-  const r = await measure(GNU_TIME, ['-f', '__CPU__ %U %S', process.execPath, BIN, ...args]);
+  // The flags of the CLI's shebang, as users run it.
+  const r = await measure(GNU_TIME, ['-f', '__CPU__ %U %S', process.execPath, ...NODE_FLAGS, BIN, ...args]);
   const m = /__CPU__ ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   if (m === null) return { ...r, cpuS: undefined };
   return { ...r, stderr: r.stderr.slice(0, m.index), cpuS: Number(m[1]) + Number(m[2]) };

@@ -13,8 +13,8 @@ import { Pseudonymizer } from './pseudonymizer.js';
 
 export const GENERATOR = { name: 'handover', version: '0.1.0' } as const;
 
-/** Files queued in the zip before the exporter waits for the oldest: open streams, a few KiB each. */
-const MAX_FILES_IN_FLIGHT = 128;
+/** Files queued in the zip before the exporter waits for the oldest: each open stream buffers up to ~200 KiB. */
+const MAX_FILES_IN_FLIGHT = 16;
 
 export interface ExportProgress {
   conversations: number;
