@@ -138,8 +138,8 @@ const FILE_STATUS_TEXT: Readonly<Record<ArchivedFile['bytesStatus'], string>> = 
 
 /**
  * The pages are a reading aid beside the XML (the record), with more bytes than the XML:
- * zlib's fastest level deflates them about twice as fast as the default 6, for archives
- * about 4% larger (measured on the demo workspace).
+ * zlib's fastest level deflates them about twice as fast as the default 6, for an archive
+ * 1% larger (942 -> 952 MB for 1,000,000 demo messages).
  */
 const HTML_DEFLATE_LEVEL = 1;
 
