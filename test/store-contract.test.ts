@@ -21,6 +21,7 @@ import {
   startMotoServer,
   type MotoServer,
 } from './support/moto-server.js';
+import { getObjectLegalHold, s3Http } from './support/s3-http.js';
 import { describeStoreContract, readAll, rejection } from './support/store-contract.js';
 
 const MiB = 1024 * 1024;
@@ -161,6 +162,32 @@ describe('S3 store against moto', () => {
     expect(await listMultipartUploads(moto.endpoint, bucket, prefix)).toEqual([]);
     await store.close();
     await small.close();
+  });
+
+  it('places and lifts an Object Lock legal hold on a bucket with object lock; a bucket without it reports false', async () => {
+    const lockBucket = 'handover-contract-lock';
+    await createBucket(moto.endpoint, lockBucket, { objectLock: true });
+    const store = createS3Store({ bucket: lockBucket, prefix: `t-${randomUUID()}` });
+    const s3 = s3Http(moto.endpoint);
+    try {
+      await store.put('held/a', 'evidence', { tags: { 'handover-class': 'export-download' } });
+      expect(await store.setLegalHold('held/a', true)).toBe(true);
+      expect(await getObjectLegalHold(s3, lockBucket, `${store.prefix}held/a`)).toBe('ON');
+      // Permanent removal of the locked version is refused.
+      const versions = await store.deleteAllVersions(['held/a']);
+      expect(versions.errors.map((e) => e.key)).toEqual(['held/a']);
+      expect(await store.setLegalHold('held/a', false)).toBe(true);
+      expect(await getObjectLegalHold(s3, lockBucket, `${store.prefix}held/a`)).toBe('OFF');
+      expect((await store.deleteAllVersions(['held/a'])).errors).toEqual([]);
+      // (A missing key is not asked here: moto answers it with an HTTP 500, S3 with NoSuchKey.)
+
+      const { store: plain } = prefixedStore();
+      await plain.put('x', 'y');
+      expect(await plain.setLegalHold('x', true)).toBe(false);
+      await plain.close();
+    } finally {
+      await store.close();
+    }
   });
 
   it('hides foreign keys it could not read back, such as console folder markers', async () => {

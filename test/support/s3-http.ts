@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 
 /**
  * A few S3 requests made by hand, SigV4-signed with node:crypto: HeadObject, GetObject,
- * GetObjectTagging, ListObjectsV2, ListObjectVersions and PutObject. They look at the
+ * GetObjectTagging, GetObjectLegalHold, ListObjectsV2, ListObjectVersions and PutObject. They look at the
  * bucket from outside Handover, with no AWS SDK and none of the code under test, so a
  * test sees what any other S3 client would see. Works against moto and MinIO alike.
  */
@@ -125,6 +125,16 @@ export async function getObjectTagging(s3: S3Http, bucket: string, key: string):
 }
 
 /** ListObjectsV2: every key under `prefix` (one page of up to 1000 is plenty for a test). */
+/** The Object Lock legal hold status of an object ('ON' / 'OFF'), or undefined when none was ever set. */
+export async function getObjectLegalHold(s3: S3Http, bucket: string, key: string): Promise<string | undefined> {
+  const res = await s3Request(s3, 'GET', bucket, key, { 'legal-hold': '' });
+  const text = await res.text();
+  // S3 answers an error for an object whose legal hold was never set.
+  if (!res.ok && text.includes('NoSuchObjectLockConfiguration')) return undefined;
+  if (!res.ok) throw new Error(`GetObjectLegalHold ${key}: HTTP ${res.status}\n${text}`);
+  return /<Status>([^<]*)<\/Status>/.exec(text)?.[1] || undefined;
+}
+
 export async function listObjects(s3: S3Http, bucket: string, prefix = ''): Promise<string[]> {
   const res = await ok(await s3Request(s3, 'GET', bucket, undefined, { 'list-type': '2', prefix }), `list ${bucket}/${prefix}`);
   const xml = await res.text();

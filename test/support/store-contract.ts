@@ -303,6 +303,29 @@ export function describeStoreContract(
       await expect(store.setTags!('tags/missing', { a: '1' })).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
     });
 
+    it('keeps tags and metadata through a legal hold; a held object cannot be deleted where the store enforces holds', async () => {
+      expect(typeof store.setLegalHold).toBe('function');
+      await store.put('lh/x', 'held bytes', { tags: { 'handover-class': 'export-download' }, metadata: { m: 'kept' } });
+      const enforced = await store.setLegalHold!('lh/x', true);
+      const info = await store.head('lh/x');
+      expect(info).toMatchObject({ tags: { 'handover-class': 'export-download' }, metadata: { m: 'kept' } });
+      // Tags can still change while held: that is how a hold hides an object from lifecycle rules.
+      await store.setTags!('lh/x', { 'handover-class': 'handover:held' });
+      if (enforced && info?.legalHold !== undefined) {
+        expect(info.legalHold).toBe(true);
+        const refused = await store.delete(['lh/x']);
+        expect(refused.deleted).toEqual([]);
+        expect(refused.errors.map((e) => e.key)).toEqual(['lh/x']);
+        expect(await text(store, 'lh/x')).toBe('held bytes');
+      }
+      expect(await store.setLegalHold!('lh/x', false)).toBe(enforced);
+      expect((await store.head('lh/x'))?.legalHold ?? false).toBe(false);
+      expect((await store.delete(['lh/x'])).errors).toEqual([]);
+      expect(await store.head('lh/x')).toBeUndefined();
+      // A bucket without Object Lock answers 'no object lock' before it looks for the key.
+      if (enforced) await expect(store.setLegalHold!('lh/missing', true)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    });
+
     it('deletes in batches, counting missing keys as deleted', async () => {
       const keys = Array.from({ length: 1100 }, (_, i) => `bulk/${String(i).padStart(4, '0')}`);
       await inBatches(keys, 32, (k) => store.put(k, k));
@@ -419,6 +442,7 @@ export function describeStoreContract(
         await expect(store.head(key), key).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
         await expect(store.delete(['fine', key]), key).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
         if (store.setTags) await expect(store.setTags(key, {}), key).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
+        if (store.setLegalHold) await expect(store.setLegalHold(key, true), key).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
       }
       await expect(keysOf(store, '../')).rejects.toMatchObject({ code: 'E_INVALID_KEY' });
       await expect(keysOf(store, '/abs')).rejects.toMatchObject({ code: 'E_INVALID_KEY' });

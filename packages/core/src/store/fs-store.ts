@@ -64,6 +64,7 @@ export interface FsStore extends Store {
   readonly kind: 'fs';
   readonly root: string;
   setTags(key: string, tags: Record<string, string>): Promise<void>;
+  setLegalHold(key: string, on: boolean): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -73,6 +74,8 @@ interface Sidecar {
   tags: Record<string, string>;
   contentType?: string;
   etag?: string;
+  /** The store's own legal hold: while set, delete refuses the object. */
+  legalHold?: true;
 }
 
 export function createFsStore(options: FsStoreOptions): FsStore {
@@ -333,6 +336,7 @@ class FsStoreImpl implements FsStore {
         tags: sidecar.tags,
         ...(sidecar.contentType === undefined ? {} : { contentType: sidecar.contentType }),
         ...(sidecar.etag === undefined ? {} : { etag: sidecar.etag }),
+        ...(sidecar.legalHold === true ? { legalHold: true } : {}),
       };
     } catch (err) {
       if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
@@ -359,6 +363,7 @@ class FsStoreImpl implements FsStore {
         tags: parsed.tags ?? {},
         ...(parsed.contentType === undefined ? {} : { contentType: parsed.contentType }),
         ...(parsed.etag === undefined ? {} : { etag: parsed.etag }),
+        ...(parsed.legalHold === true ? { legalHold: true as const } : {}),
       };
     } catch (err) {
       throw new StoreError(
@@ -444,6 +449,8 @@ class FsStoreImpl implements FsStore {
 
   async #deleteOne(key: string): Promise<void> {
     const file = this.#dataPath(key);
+    // One sidecar read per key: the filesystem store has no request budget to keep.
+    if ((await this.#readSidecar(key).catch(() => undefined))?.legalHold === true) throw new StoreError(`AccessDenied: '${key}' is under a legal hold`, { code: 'E_LEGAL_HOLD' });
     try {
       await unlink(file);
     } catch (err) {
@@ -475,15 +482,25 @@ class FsStoreImpl implements FsStore {
   }
 
   async setTags(key: string, tags: Record<string, string>): Promise<void> {
-    const file = this.#dataPath(key);
     assertValidTags(tags);
+    await this.#updateSidecar(key, 'tag', (sidecar) => ({ ...sidecar, tags: { ...tags } }));
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<boolean> {
+    await this.#updateSidecar(key, 'set the legal hold of', ({ legalHold: _was, ...rest }) => (on ? { ...rest, legalHold: true } : rest));
+    return true;
+  }
+
+  /** Rewrite an existing object's sidecar (atomically: a new file renamed over the old). */
+  async #updateSidecar(key: string, action: string, change: (sidecar: Sidecar) => Sidecar): Promise<void> {
+    const file = this.#dataPath(key);
     try {
-      if (!(await this.#isFile(file))) throw new NotFoundError(`cannot tag '${key}': no such object in ${this.root}`);
+      if (!(await this.#isFile(file))) throw new NotFoundError(`cannot ${action} '${key}': no such object in ${this.root}`);
       const sidecar = await this.#readSidecar(key);
       const metaFile = this.#metaPath(key);
       const tmp = path.join(path.dirname(metaFile), randomName());
       try {
-        await this.#writeNewFile(tmp, JSON.stringify({ ...sidecar, tags: { ...tags } }));
+        await this.#writeNewFile(tmp, JSON.stringify(change(sidecar)));
         await rename(tmp, metaFile);
       } catch (err) {
         await ignoreMissing(unlink(tmp)).catch(() => undefined);
@@ -492,7 +509,7 @@ class FsStoreImpl implements FsStore {
       await fsyncDir(path.dirname(metaFile));
     } catch (err) {
       if (err instanceof HandoverError) throw err;
-      throw new StoreError(`tagging '${key}' in ${this.root} failed: ${describeError(err)}`, { cause: err });
+      throw new StoreError(`could not ${action} '${key}' in ${this.root}: ${describeError(err)}`, { cause: err });
     }
   }
 

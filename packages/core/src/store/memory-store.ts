@@ -36,6 +36,7 @@ export interface MemoryStoreOptions {
 export interface MemoryStore extends Store {
   readonly kind: 'memory';
   setTags(key: string, tags: Record<string, string>): Promise<void>;
+  setLegalHold(key: string, on: boolean): Promise<boolean>;
   close(): Promise<void>;
   /** Number of objects held, for assertions. */
   readonly size: number;
@@ -48,6 +49,8 @@ interface Entry {
   contentType?: string;
   etag: string;
   lastModified: Date;
+  /** The store's own legal hold: while set, delete refuses the object. */
+  legalHold?: boolean;
 }
 
 const DELETE_BATCH = 1000;
@@ -134,6 +137,7 @@ class MemoryStoreImpl implements MemoryStore {
       tags: { ...entry.tags },
       ...(entry.contentType === undefined ? {} : { contentType: entry.contentType }),
       etag: entry.etag,
+      ...(entry.legalHold === true ? { legalHold: true } : {}),
     };
   }
 
@@ -165,9 +169,26 @@ class MemoryStoreImpl implements MemoryStore {
   async delete(keys: readonly string[]): Promise<DeleteResult> {
     for (const key of keys) assertValidKey(key);
     const unique = uniqueKeys(keys);
-    for (const key of unique) this.#objects.delete(key);
+    const result: DeleteResult = { deleted: [], errors: [], requests: Math.ceil(unique.length / DELETE_BATCH) };
+    for (const key of unique) {
+      if (this.#objects.get(key)?.legalHold === true) {
+        result.errors.push({ key, message: 'AccessDenied: the object is under a legal hold' });
+        continue;
+      }
+      this.#objects.delete(key);
+      result.deleted.push(key);
+    }
     // Counted as S3 would batch them, so purge statistics look the same in tests.
-    return { deleted: unique, errors: [], requests: Math.ceil(unique.length / DELETE_BATCH) };
+    return result;
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<boolean> {
+    assertValidKey(key);
+    const entry = this.#objects.get(key);
+    if (entry === undefined) throw new NotFoundError(`cannot set the legal hold of '${key}': no such object in ${this.url}`);
+    if (on) entry.legalHold = true;
+    else delete entry.legalHold;
+    return true;
   }
 
   async setTags(key: string, tags: Record<string, string>): Promise<void> {

@@ -44,6 +44,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     delete: async (keys) => (await target()).delete(keys),
     deleteAllVersions: async (keys) => (await target()).deleteAllVersions(keys),
     setTags: async (key, tags) => (await target()).setTags(key, tags),
+    setLegalHold: async (key, on) => (await target()).setLegalHold(key, on),
     close: async () => {
       if (real) await (await real).close();
     },

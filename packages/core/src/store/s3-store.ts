@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectTaggingCommand,
   S3Client,
   paginateListObjectsV2,
@@ -79,7 +80,8 @@ export interface S3StoreOptions {
 /**
  * The S3 / MinIO adapter. The credentials need s3:GetObject, s3:PutObject, s3:DeleteObject,
  * s3:ListBucket, s3:GetObjectTagging, s3:PutObjectTagging and s3:AbortMultipartUpload on
- * the prefix (`head` reads tags, so it needs GetObjectTagging too).
+ * the prefix (`head` reads tags, so it needs GetObjectTagging too), and s3:PutObjectLegalHold
+ * for legal holds on a bucket with Object Lock.
  */
 export interface S3Store extends Store {
   readonly kind: 's3';
@@ -87,6 +89,7 @@ export interface S3Store extends Store {
   /** The normalised key prefix: empty or ending in `/`. */
   readonly prefix: string;
   setTags(key: string, tags: Record<string, string>): Promise<void>;
+  setLegalHold(key: string, on: boolean): Promise<boolean>;
   deleteAllVersions(keys: readonly string[]): Promise<DeleteResult>;
   close(): Promise<void>;
 }
@@ -461,6 +464,23 @@ class S3StoreImpl implements S3Store {
       );
     } catch (err) {
       throw this.#error(err, key, 'tagging');
+    }
+  }
+
+  async setLegalHold(key: string, on: boolean): Promise<boolean> {
+    assertValidKey(key);
+    try {
+      // On the current version: the one a lifecycle expiration or a purge would remove.
+      await this.#client.send(
+        new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.prefix + key, LegalHold: { Status: on ? 'ON' : 'OFF' } }),
+      );
+      return true;
+    } catch (err) {
+      const { name, status } = awsError(err);
+      const message = (err as { message?: string }).message ?? '';
+      // S3, MinIO and moto answer 400 InvalidRequest "Bucket is missing Object Lock Configuration".
+      if ((name === 'InvalidRequest' || status === 400) && /object ?lock/i.test(message)) return false;
+      throw this.#error(err, key, on ? 'placing a legal hold on' : 'lifting the legal hold of');
     }
   }
 

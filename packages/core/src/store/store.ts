@@ -39,6 +39,16 @@ export interface Store {
   /** Replace the tags of an existing object. */
   setTags?(key: string, tags: Record<string, string>): Promise<void>;
 
+  /**
+   * Turn the storage's own legal hold on an existing object on or off. While it is on, the
+   * object's bytes cannot be removed for good: S3 Object Lock refuses to delete the locked
+   * version (a plain delete in a versioned bucket only adds a delete marker), and the
+   * filesystem and memory stores refuse to delete the object. Returns true when the store
+   * applied it, false when it cannot hold objects (an S3 bucket without Object Lock), in
+   * which case nothing changed. Throws `NotFoundError` (E_NOT_FOUND) for a missing object.
+   */
+  setLegalHold?(key: string, on: boolean): Promise<boolean>;
+
   /** Release sockets, file handles. */
   close?(): Promise<void>;
 }
@@ -83,6 +93,12 @@ export interface ListEntry {
 export interface ObjectInfo extends ListEntry {
   metadata: Record<string, string>;
   tags: Record<string, string>;
+  /**
+   * True while the store's own legal hold is on (see `setLegalHold`), where `head` learns it
+   * without another request: the filesystem and memory stores. S3 leaves it out (reading it
+   * is one more request per HEAD; use GetObjectLegalHold).
+   */
+  legalHold?: boolean;
   contentType?: string;
   etag?: string;
 }
