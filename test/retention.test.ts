@@ -6,6 +6,7 @@ import { createS3Store, type S3Store } from '@handover/core';
 import { runCli, startCli, finished, tempDir } from './support/cli.js';
 import { createBucket, motoEnv, startMotoServer, type MotoServer } from './support/moto-server.js';
 import { archiveKeyFor, cliJson, DAY, lifecycleRulesOf, listKeys, pool, randomRef, readText, seedObjects } from './support/retention-fixtures.js';
+import { getObjectLegalHold, getObjectTagging, s3Http, type S3Http } from './support/s3-http.js';
 
 // Credentials and region for the S3 stores this process opens itself; the endpoint is set once moto runs.
 Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
@@ -450,5 +451,105 @@ describe('retention policies in the config file', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+/** The lifecycle rules (as written to the bucket) whose filter selects an object with this key and these tags. */
+function rulesMatching(xml: string, key: string, tags: Record<string, string>): string[] {
+  const matching: string[] = [];
+  for (const rule of xml.split('<Rule>').slice(1)) {
+    if (!rule.includes('<Expiration>')) continue;
+    const id = /<ID>([^<]*)<\/ID>/.exec(rule)?.[1] ?? '';
+    const prefix = /<Prefix>([^<]*)<\/Prefix>/.exec(rule)?.[1] ?? '';
+    const wanted = [...rule.matchAll(/<Tag>\s*<Key>([^<]*)<\/Key>\s*<Value>([^<]*)<\/Value>\s*<\/Tag>/g)].map((m) => [m[1]!, m[2]!] as const);
+    if (key.startsWith(prefix) && wanted.every(([k, v]) => tags[k] === v)) matching.push(id);
+  }
+  return matching;
+}
+
+describe('a legal hold reaches the storage: no lifecycle rule matches a held archive, and Object Lock holds it (S3 on moto)', () => {
+  const lockBucket = 'handover-lock';
+  const prefix = 'tenant-held';
+  let http: S3Http;
+  const archives: { member: string; cls: string; key: string }[] = [];
+  let holdId: string;
+  const env = (): NodeJS.ProcessEnv => ({ ...motoEnv(moto.endpoint), HANDOVER_STORE: `s3://${lockBucket}/${prefix}`, HANDOVER_ACTOR: 'ops@example.com' });
+  const full = (key: string): string => `${prefix}/${key}`;
+  const tagsOf = (key: string): Promise<Record<string, string>> => getObjectTagging(http, lockBucket, full(key));
+  const lockOf = (key: string): Promise<string | undefined> => getObjectLegalHold(http, lockBucket, full(key));
+
+  beforeAll(async () => {
+    http = s3Http(moto.endpoint);
+    await createBucket(moto.endpoint, lockBucket, { objectLock: true });
+    for (const [member, cls] of [['alice', 'export-download'], ['alice', 'gdpr-appeal'], ['bob', 'export-download']] as const) {
+      const e = await cliJson(['export', '--member', member, '--class', cls, '--no-html'], env());
+      expect(e.code, e.stderr).toBe(0);
+      expect(e.json.heldBy).toBeUndefined();
+      archives.push({ member, cls, key: e.json.key });
+    }
+    const r = await cliJson(['retention', 'sync-lifecycle'], env());
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('`hold add --subject` takes the class tag out of every rule and turns the Object Lock legal hold ON, for the subject only', async () => {
+    const { xml } = await lifecycleRulesOf(moto.endpoint, lockBucket);
+    for (const a of archives) expect(rulesMatching(xml, full(a.key), await tagsOf(a.key)), a.key).toEqual([`handover:${prefix}/:${a.cls}`]);
+
+    const add = await cliJson(['hold', 'add', '--subject', 'alice', '--reason', 'litigation hold, matter 2026-40', '--actor', 'counsel@example.com'], env());
+    expect(add.code, add.stderr).toBe(0);
+    holdId = add.json.hold.id;
+    expect(add.json.storage).toMatchObject({ objects: 2, retagged: 2, legalHolds: 2, legalHoldUnsupported: false, failed: [] });
+    for (const a of archives) {
+      const tags = await tagsOf(a.key);
+      if (a.member === 'alice') {
+        expect(tags).toMatchObject({ 'handover-class': 'handover:held', 'handover-held-class': a.cls });
+        expect(tags['handover-sha256']).toMatch(/^[0-9a-f]{64}$/); // the other tags stay
+        expect(rulesMatching(xml, full(a.key), tags), a.key).toEqual([]);
+        expect(await lockOf(a.key)).toBe('ON');
+      } else {
+        expect(tags['handover-class']).toBe(a.cls);
+        expect(rulesMatching(xml, full(a.key), tags)).toHaveLength(1);
+        expect(await lockOf(a.key)).not.toBe('ON');
+      }
+    }
+    const audit = await cliJson(['audit', 'list', '--action', 'hold.storage-apply'], env());
+    expect(audit.json.records).toHaveLength(1);
+  });
+
+  it('an archive written for the subject after the hold is held as it is written', async () => {
+    const e = await cliJson(['export', '--member', 'alice', '--class', 'export-download', '--no-html'], env());
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.json.heldBy).toBe(holdId);
+    archives.push({ member: 'alice', cls: 'export-download', key: e.json.key });
+    expect(await tagsOf(e.json.key)).toMatchObject({ 'handover-class': 'handover:held', 'handover-held-class': 'export-download' });
+    expect(await lockOf(e.json.key)).toBe('ON');
+
+    // sync-lifecycle re-applies the storage holds before writing rules, and now says so.
+    const sync = await cliJson(['retention', 'sync-lifecycle'], env());
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.json.storageHolds).toMatchObject({ held: 3, released: 0, retagged: 0, failed: [] });
+    expect(sync.json.warnings[0]).toContain('handover-class=handover:held');
+    expect(sync.json.warnings.join('\n')).not.toMatch(/would still expire|knows nothing of legal holds/);
+  });
+
+  it('releasing with two approvals gives every archive its class tag back and turns the legal hold OFF', async () => {
+    const first = await cliJson(['hold', 'approve-release', holdId, '--actor', 'counsel@example.com', '--reason', 'matter settled'], env());
+    expect(first.json).toMatchObject({ released: false });
+    expect(first.json.storage).toBeUndefined();
+    for (const a of archives.filter((x) => x.member === 'alice')) expect(await lockOf(a.key)).toBe('ON');
+
+    const second = await cliJson(['hold', 'approve-release', holdId, '--actor', 'dpo@example.com', '--reason', 'confirmed'], env());
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json).toMatchObject({ released: true, storage: { objects: 3, retagged: 3, legalHolds: 3, failed: [] } });
+    const { xml } = await lifecycleRulesOf(moto.endpoint, lockBucket);
+    for (const a of archives) {
+      const tags = await tagsOf(a.key);
+      expect(tags['handover-class'], a.key).toBe(a.cls);
+      expect(tags['handover-held-class']).toBeUndefined();
+      expect(rulesMatching(xml, full(a.key), tags), a.key).toEqual([`handover:${prefix}/:${a.cls}`]);
+      if (a.member === 'alice') expect(await lockOf(a.key)).toBe('OFF');
+    }
+    const audit = await cliJson(['audit', 'list', '--action', 'hold.storage-release'], env());
+    expect(audit.json.records).toHaveLength(1);
   });
 });

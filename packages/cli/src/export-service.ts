@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createEncryptStream, DigestStream, InputError, NotFoundError, writeFileAtomic } from '@handover/core';
 import { createHtmlView, exportMember, writeEncryptedArchive, type ExportProgress, type ManifestCounts, type Source } from '@handover/exporter';
-import { archiveKey, computeRetainUntil } from '@handover/retention';
+import { archiveKey, computeRetainUntil, holdIfCovered, HoldRegistry } from '@handover/retention';
 import { audited, openAudit } from './audit.js';
 import { openSource, type CommandContext } from './context.js';
 import { policiesOf } from './policies.js';
@@ -55,6 +55,8 @@ export interface ExportOutcome {
   encrypted: boolean;
   class?: string;
   retainUntil?: string;
+  /** The legal hold that covered the new archive, whose storage hold was taken right after writing it. */
+  heldBy?: string;
   request: string;
   memberId: string;
   subjectRef?: string;
@@ -120,6 +122,7 @@ export async function runExport(ctx: CommandContext, sc: StoreContext, job: Expo
     const key = target ? undefined : archiveKey({ retainUntil, classes, subjectRef: subjectRef!, createdAt, id: randomBytes(8).toString('hex') });
     if (target && !encrypt) job.warn?.(`writing an UNENCRYPTED archive to ${target}: anyone who can read this file can read ${member.displayName}'s data`);
 
+    let heldBy = undefined as string | undefined; // set inside the write callback
     const reason = job.reason ?? 'member-initiated export before account deletion';
     const entry = {
       actor: ctx.actor,
@@ -155,6 +158,15 @@ export async function runExport(ctx: CommandContext, sc: StoreContext, job: Expo
           async (zip) => {
             if (!key) return writeLocal(zip, target!, encrypt ? { recipients, passphrase } : undefined);
             const w = await writeEncryptedArchive(sc.store, key, zip, { recipients, retention: { classes, createdAt, retainUntil, subjectRef: subjectRef! }, ...(job.signal ? { signal: job.signal } : {}) });
+            // Holds are read AFTER the write: either this read sees a hold placed meanwhile, or
+            // that hold was placed later and its own listing of archives/ sees this archive.
+            const held = await holdIfCovered(sc.store, key, subjectRef, await new HoldRegistry(sc.store).active(), Date.now());
+            if (held !== undefined) {
+              heldBy = held.hold.id;
+              if (held.storage.failed.length > 0) {
+                job.warn?.(`${key} is under legal hold ${held.hold.id}, but taking the storage's hold on it failed (${held.storage.failed[0]!.message}); run 'handover hold sync-storage' to repair`);
+              }
+            }
             return { location: sc.kind === 'fs' ? resolve(sc.root!, key) : `${ctx.storeLocation.replace(/\/+$/, '')}/${key}`, bytes: w.bytes, sha256: w.sha256, zipSha256: w.zipSha256 };
           },
         ),
@@ -164,6 +176,7 @@ export async function runExport(ctx: CommandContext, sc: StoreContext, job: Expo
     return {
       archive: d.location,
       ...(key ? { key, class: cls, retainUntil: retainUntil.toISOString() } : {}),
+      ...(heldBy ? { heldBy } : {}),
       sha256: d.sha256,
       bytes: d.bytes,
       zipSha256: d.zipSha256,

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './policy/index.js';
 export * from './holds/hold.js';
 export * from './holds/hold-registry.js';
+export * from './holds/storage-hold.js';
 export * from './planner/plan.js';
 export * from './planner/archive-key.js';
 export * from './planner/plan-from-store.js';

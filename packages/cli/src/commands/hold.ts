@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { assertValidKey, InputError, systemClock, type AuditLog } from '@handover/core';
-import { HoldRegistry, isHoldActive, RetentionError, type Hold } from '@handover/retention';
+import { HoldRegistry, isHoldActive, RetentionError, syncStorageHolds, type Hold, type StorageHoldResult } from '@handover/retention';
 import { openAudit } from '../audit.js';
 import { createContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { createOutput, table } from '../output.js';
@@ -22,10 +22,25 @@ function scopeOf(h: Hold): string {
   return 'subjectRef' in h.scope ? `subject ${h.scope.subjectRef}` : `object ${h.scope.key}`;
 }
 
-/** The registry records every add, approval and release in the audit log itself. */
+/**
+ * The registry records every add, approval and release in the audit log itself, and takes
+ * (or gives back) the storage's own hold on the covered objects: see storage-hold.ts.
+ */
 function registryOf(sc: StoreContext): { registry: HoldRegistry; audit: AuditLog } {
   const audit = openAudit(sc);
-  return { registry: new HoldRegistry(sc.store, { audit, clock: systemClock }), audit };
+  return { registry: new HoldRegistry(sc.store, { audit, clock: systemClock, storageHolds: true }), audit };
+}
+
+/** One line on what the storage now does with the covered objects; warns about failures. */
+function storageLine(r: StorageHoldResult | undefined, on: boolean, warn: (text: string) => void): string {
+  if (r === undefined) return '';
+  for (const f of r.failed.slice(0, 5)) warn(`could not ${on ? 'hold' : 'release'} ${f.key} in the storage: ${f.message}`);
+  if (r.failed.length > 0) warn(`${r.failed.length} object(s) not ${on ? 'held' : 'released'} in the storage; run 'handover hold sync-storage' to repair`);
+  if (r.objects === 0) return on ? '\nno stored object is covered yet; archives written later are held as they are written' : '';
+  const lock = r.legalHolds > 0 ? `; storage legal hold ${on ? 'ON' : 'OFF'} on ${r.legalHolds}` : r.legalHoldUnsupported ? '; the bucket has no Object Lock, so the class tag alone keeps lifecycle rules off them' : '';
+  return on
+    ? `\n${r.objects} stored object(s) held in the storage: class tag set to no lifecycle rule's value${lock}`
+    : `\n${r.objects} stored object(s) released in the storage: class tag restored${lock}`;
 }
 
 function actorOf(ctx: CommandContext, flag: string | undefined): string {
@@ -70,7 +85,9 @@ export function holdCommand(env: RunEnv): Command<[], Record<string, unknown>> {
       }
       const { registry } = registryOf(sc);
       const h = await registry.add({ ...(subjectRef ? { subjectRef } : { key: opts.object! }), reason: opts.reason, actor });
-      out.result({ hold: h }, () => `hold ${h.id} placed on ${scopeOf(h)} by ${h.actor}: nothing it covers is deleted or crypto-shredded until two different people approve its release`);
+      const { storage, ...placed } = h;
+      const line = storageLine(storage, true, (t) => out.warn(t));
+      out.result({ hold: placed, ...(storage ? { storage } : {}) }, () => `hold ${h.id} placed on ${scopeOf(h)} by ${h.actor}: nothing it covers is deleted or crypto-shredded until two different people approve its release${line}`);
     });
 
   hold
@@ -113,15 +130,39 @@ export function holdCommand(env: RunEnv): Command<[], Record<string, unknown>> {
       const before = await registry.get(id);
       if (before === undefined) throw new RetentionError('E_HOLD_NOT_FOUND', `no hold '${id}' in ${ctx.storeLocation}; list them with: handover hold list`);
       const already = before.releaseApprovals.some((a) => a.actor.trim().toLowerCase() === actor.toLowerCase());
-      const after = await registry.approveRelease(id, actor, opts.reason);
+      const { storage, ...after } = await registry.approveRelease(id, actor, opts.reason);
+      const line = storageLine(storage, false, (t) => out.warn(t));
       const approvals = distinctApprovers(after);
       const released = after.releasedAt !== undefined;
       const needed = released ? 0 : Math.max(0, APPROVALS_NEEDED - approvals);
-      out.result({ hold: after, released, approvals, needed, duplicate: already || before.releasedAt !== undefined }, () => {
+      out.result({ hold: after, released, approvals, needed, duplicate: already || before.releasedAt !== undefined, ...(storage ? { storage } : {}) }, () => {
         if (before.releasedAt !== undefined) return `hold ${id} was already released at ${before.releasedAt}`;
-        if (released) return `hold ${id} released at ${after.releasedAt} with the approvals of ${after.releaseApprovals.map((a) => a.actor).join(' and ')}: retention applies again to ${scopeOf(after)}`;
+        if (released) return `hold ${id} released at ${after.releasedAt} with the approvals of ${after.releaseApprovals.map((a) => a.actor).join(' and ')}: retention applies again to ${scopeOf(after)}${line}`;
         return `${already ? `${actor} had already approved; ` : `release approval by ${actor} recorded; `}${needed} more approval${needed === 1 ? '' : 's'} by a different person needed: hold ${id} stands until then`;
       });
+    });
+  hold
+    .command('sync-storage')
+    .description("make the storage agree with the holds: hold every object an active hold covers, release what only released holds cover (repairs an interrupted add or release)")
+    .option('--json', 'print one JSON document on stdout', false)
+    .action(async (opts, cmd) => {
+      const ctx = createContext(cmd.optsWithGlobals() as GlobalOptions, env.env);
+      const out = createOutput(opts.json, env.stdout, env.stderr);
+      const sc = openConfiguredStore(ctx);
+      const audit = openAudit(sc);
+      const holds = await new HoldRegistry(sc.store).list();
+      const r = await syncStorageHolds(sc.store, { holds, now: Date.now() });
+      await audit.append({
+        actor: ctx.actor,
+        action: 'hold.storage-sync',
+        target: `${ctx.storeLocation.replace(/\/+$/, '')}/archives/`,
+        reason: 'make the storage holds agree with the legal holds',
+        outcome: r.failed.length === 0 ? 'success' : 'failure',
+        details: { ...r, failed: r.failed.slice(0, 100) },
+      });
+      for (const f of r.failed.slice(0, 5)) out.warn(`could not change ${f.key} in the storage: ${f.message}`);
+      out.result({ storage: r }, () => `${r.held} object(s) held and ${r.released} released in the storage (${r.retagged} retagged, ${r.legalHolds} storage legal hold changes${r.legalHoldUnsupported ? '; the bucket has no Object Lock' : ''})${r.failed.length > 0 ? `; ${r.failed.length} failed` : ''}`);
+      if (r.failed.length > 0) throw new InputError(`${r.failed.length} object(s) could not be changed in the storage; run it again`, { code: 'E_STORAGE_HOLD' });
     });
   return hold;
 }

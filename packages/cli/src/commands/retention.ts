@@ -1,7 +1,7 @@
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { Command } from '@commander-js/extra-typings';
 import { InputError, parseStoreUrl, resolveForcePathStyle } from '@handover/core';
-import { HoldRegistry, parseDuration, planFromStore, purge, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
+import { HELD_TAG_VALUE, HoldRegistry, isHoldActive, parseDuration, planFromStore, purge, syncStorageHolds, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
 import { audited } from '../audit.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { createOutput, formatBytes, table } from '../output.js';
@@ -163,12 +163,26 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
       const sc = openConfiguredStore(ctx);
       const rules = lifecycleRules([...policies.values()], loc.prefix, margin);
       const warnings = [
-        `S3 expires an archive by its '${ARCHIVE_CLASS_TAG}' tag alone: it knows nothing of legal holds, nor of extra classes an archive carries beyond its first`,
+        `S3 expires an archive by its '${ARCHIVE_CLASS_TAG}' tag, its first class: an archive that also carries a longer class is kept that long only by \`handover retention run\` or the worker`,
         'for crypto-shred classes a rule removes only the ciphertext; the subject key is shredded by `handover retention run` or the worker',
       ];
-      const active = await new HoldRegistry(sc.store).active();
+      // Held objects carry a class tag no rule matches (and the storage legal hold where the
+      // bucket has Object Lock): re-applied here, before any rule is written, so that an
+      // interrupted `hold add` or release cannot leave a held archive within a rule's reach.
+      const holds = await new HoldRegistry(sc.store).list();
+      const now = Date.now();
+      const active = holds.filter((h) => isHoldActive(h, now));
+      const storage = opts.dryRun ? undefined : await syncStorageHolds(sc.store, { holds, now });
+      if (storage !== undefined && storage.failed.length > 0) {
+        throw new InputError(
+          `${storage.failed.length} held object(s) could not be kept out of the lifecycle rules (first: ${storage.failed[0]!.key}: ${storage.failed[0]!.message}); no rule was written: fix it and run again`,
+          { code: 'E_STORAGE_HOLD' },
+        );
+      }
       if (active.length > 0) {
-        warnings.unshift(`${active.length} legal hold(s) stand: S3 would still expire held archives once a rule's days have passed; keep the retention worker running (it honours holds) and see 'handover hold list'`);
+        warnings.unshift(
+          `${active.length} legal hold(s) stand: their archives carry '${ARCHIVE_CLASS_TAG}=${HELD_TAG_VALUE}', which no rule matches${storage?.legalHoldUnsupported === true ? ' (the bucket has no Object Lock, so no storage legal hold)' : ', and the storage legal hold where the bucket has Object Lock'}; ${opts.dryRun ? 'a real run re-applies that first' : `re-applied to ${storage?.held ?? 0} object(s)`}. See 'handover hold list'`,
+        );
       }
 
       const s3 = await import('@aws-sdk/client-s3');
@@ -190,6 +204,7 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
           marginDays: margin,
           dryRun: opts.dryRun,
           rules: rules.map((r) => ({ id: r.rule.ID, class: r.class, duration: r.duration, days: r.days, filter: r.rule.Filter, kind: r.class === undefined ? 'abort-incomplete-multipart-upload' : 'expiration' })),
+          ...(storage === undefined ? {} : { storageHolds: storage }),
           replaced,
           keptOtherRules: kept.map((r) => r.ID ?? '(no id)'),
           warnings,
@@ -202,7 +217,12 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
               action: 'retention.sync-lifecycle',
               target: `s3://${loc.bucket}/${loc.prefix}`,
               reason: 'S3 lifecycle rules as a backstop for the retention classes',
-              details: { marginDays: margin, rules: doc.rules.map((r) => ({ id: r.id, days: r.days })), keptOtherRules: doc.keptOtherRules },
+              details: {
+                marginDays: margin,
+                rules: doc.rules.map((r) => ({ id: r.id, days: r.days })),
+                keptOtherRules: doc.keptOtherRules,
+                ...(storage === undefined ? {} : { storageHolds: { held: storage.held, released: storage.released, retagged: storage.retagged, legalHolds: storage.legalHolds } }),
+              },
             },
             () => client.send(new s3.PutBucketLifecycleConfigurationCommand({ Bucket: loc.bucket, LifecycleConfiguration: { Rules: [...kept, ...rules.map((r) => r.rule)] } })),
           );
@@ -252,7 +272,7 @@ interface BuiltRule {
  * One Expiration rule per class, filtered by the archives' prefix and their class tag, after
  * the class duration (as its longest calendar span) plus `margin` days; S3 counts from the
  * object's creation and rounds up to the next midnight UTC. Audit records and certificates
- * carry no `handover-class` tag, so no rule touches them. Plus one rule aborting multipart
+ * carry no `handover-class` tag, and held archives carry `handover:held`, so no rule touches them. Plus one rule aborting multipart
  * uploads left incomplete for a day (a killed export leaves one behind).
  */
 export function lifecycleRules(classes: readonly RetentionClass[], prefix: string, margin: number): BuiltRule[] {

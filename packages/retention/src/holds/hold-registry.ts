@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { assertValidKey, isHandoverError, systemClock, type AuditLog, type Clock, type Store } from '@handover/core';
 import { RetentionError } from '../errors.js';
 import { isHoldActive, type Hold, type HoldApproval, type HoldScope } from './hold.js';
+import { applyStorageHold, releaseStorageHold, type StorageHoldResult } from './storage-hold.js';
 
 /*
  * ## Storage layout: create-only objects, no read-modify-write
@@ -41,7 +42,16 @@ export interface HoldRegistryOptions {
   audit?: AuditLog;
   /** Default `holds/`. */
   prefix?: string;
+  /**
+   * Also take the storage's own hold on every object a new hold covers, and give it back on
+   * release (class tag out of every lifecycle rule's reach, plus S3 Object Lock legal hold
+   * where the bucket has it; see storage-hold.ts). The CLI turns it on. Default false.
+   */
+  storageHolds?: boolean;
 }
+
+/** A hold as `add` or `approveRelease` leave it, with what was done in the storage when storage holds are on. */
+export type HoldWithStorage = Hold & { storage?: StorageHoldResult };
 
 export interface AddHoldInput {
   subjectRef?: string;
@@ -89,16 +99,22 @@ export class HoldRegistry {
   readonly #clock: Clock;
   readonly #audit: AuditLog | undefined;
   readonly #prefix: string;
+  readonly #storageHolds: boolean;
 
   constructor(store: Store, options: HoldRegistryOptions = {}) {
     this.#store = store;
     this.#clock = options.clock ?? systemClock;
     this.#audit = options.audit;
     this.#prefix = options.prefix ?? HOLDS_PREFIX;
+    this.#storageHolds = options.storageHolds ?? false;
   }
 
-  /** Place a hold on a subject or on one object key. */
-  async add(input: AddHoldInput): Promise<Hold> {
+  /**
+   * Place a hold on a subject or on one object key. With `storageHolds`, the storage's own
+   * hold is then taken on every object it covers; the hold document is written first, so a
+   * failure there leaves the hold standing (see `storage.failed`).
+   */
+  async add(input: AddHoldInput): Promise<HoldWithStorage> {
     const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
     if (reason === '') throw new RetentionError('E_HOLD_INPUT', 'a hold needs a reason (the matter, ticket or request behind it)', { exitCode: 2 });
     if (typeof input.actor !== 'string' || input.actor.trim() === '') {
@@ -142,7 +158,9 @@ export class HoldRegistry {
         outcome: 'success',
         details: { scope },
       });
-      return { ...doc, releaseApprovals: [] };
+      const hold: Hold = { ...doc, releaseApprovals: [] };
+      if (!this.#storageHolds) return hold;
+      return { ...hold, storage: await this.#storage(hold, true) };
     }
     throw new RetentionError('E_HOLD', 'could not allocate a unique hold id');
   }
@@ -203,7 +221,7 @@ export class HoldRegistry {
    * exist; until then it stands. Approving twice as the same actor changes nothing.
    * Returns the hold as it is afterwards (with `releasedAt` once released).
    */
-  async approveRelease(id: string, actor: string, reason?: string): Promise<Hold> {
+  async approveRelease(id: string, actor: string, reason?: string): Promise<HoldWithStorage> {
     if (typeof actor !== 'string' || actor.trim() === '') {
       throw new RetentionError('E_HOLD_INPUT', 'a release approval needs an actor', { exitCode: 2 });
     }
@@ -241,8 +259,27 @@ export class HoldRegistry {
     return after;
   }
 
+  /** Take (on) or give back (off) the storage's hold on what `hold` covers, and record it. */
+  async #storage(hold: Hold, on: boolean): Promise<StorageHoldResult> {
+    const result = on
+      ? await applyStorageHold(this.#store, hold)
+      : await releaseStorageHold(this.#store, hold, { holds: await this.list(), now: this.#clock.now().getTime() });
+    await this.#audit?.append({
+      actor: on ? hold.actor : hold.releaseApprovals.map((a) => a.actor).join(' + ') || hold.actor,
+      action: on ? 'hold.storage-apply' : 'hold.storage-release',
+      target: hold.id,
+      ...('subjectRef' in hold.scope ? { subjectRef: hold.scope.subjectRef } : {}),
+      reason: on
+        ? 'keep the covered objects out of every lifecycle rule, and under the storage legal hold where the bucket has Object Lock'
+        : 'hold released: the covered objects no other hold covers get their class tag back and lose the storage legal hold',
+      outcome: result.failed.length === 0 ? 'success' : 'failure',
+      details: { ...result, failed: result.failed.slice(0, 100) },
+    });
+    return result;
+  }
+
   /** What approveRelease does when the second distinct approval arrives. */
-  async #release(hold: Hold): Promise<Hold> {
+  async #release(hold: Hold): Promise<HoldWithStorage> {
     const doc: ReleasedDoc = { releasedAt: this.#clock.now().toISOString(), approvals: hold.releaseApprovals };
     try {
       await this.#store.put(`${this.#prefix}${hold.id}/released.json`, `${JSON.stringify(doc, null, 2)}\n`, {
@@ -251,7 +288,8 @@ export class HoldRegistry {
       });
     } catch (err) {
       if (!isExists(err)) throw new RetentionError('E_HOLD', `could not release hold ${hold.id}`, { cause: err });
-      return (await this.get(hold.id)) as Hold; // released concurrently by the other approver
+      // Released concurrently by the other approver, who gives the storage hold back.
+      return (await this.get(hold.id)) as Hold;
     }
     await this.#audit?.append({
       actor: hold.releaseApprovals.map((a) => a.actor).join(' + '),
@@ -262,7 +300,9 @@ export class HoldRegistry {
       outcome: 'success',
       details: { approvals: hold.releaseApprovals },
     });
-    return { ...hold, releasedAt: doc.releasedAt };
+    const released: Hold = { ...hold, releasedAt: doc.releasedAt };
+    if (!this.#storageHolds) return released;
+    return { ...released, storage: await this.#storage(released, false) };
   }
 }
 
