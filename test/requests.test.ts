@@ -284,3 +284,87 @@ describe('handover request fulfil on an S3 store: a download link', () => {
     expect(JSON.stringify(records)).not.toContain('X-Amz-Signature');
   });
 });
+
+describe('closed request records are purged once their appeal window ends, unless a hold covers their subject', () => {
+  const tmp = tempDir('handover-request-retention-');
+  const store = join(tmp.dir, 'store');
+  afterAll(() => tmp.cleanup());
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runCli(['--store', store, ...args], { env });
+  const DAY = 86_400_000;
+  const at = (days: number): string => new Date(Date.now() + days * DAY).toISOString();
+  const ids: Record<string, string> = {};
+  const keyOf = (who: string): string => `requests/${ids[who]}.json`;
+  interface Decision {
+    key: string;
+    action: string;
+    class?: string;
+    holdId?: string;
+  }
+  let holdId: string;
+
+  it('closes requests (the appeal window starts) and holds one subject', async () => {
+    for (const who of ['priya', 'zoe', 'sam']) {
+      const r = await cli(['request', 'open', '--subject', who, '--type', 'access', '--reason', 'by e-mail', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      ids[who] = json(r)['request']['id'];
+    }
+    for (const who of ['priya', 'zoe']) {
+      const r = await cli(['request', 'close', ids[who]!, '--outcome', 'fulfilled', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const hold = await cli(['hold', 'add', '--subject', 'zoe', '--reason', 'complaint to the authority', '--actor', 'legal-a', '--json']);
+    expect(hold.code, hold.stderr).toBe(0);
+    holdId = json(hold)['hold']['id'];
+  });
+
+  it('`retention plan` inside the appeal window lists no request record', async () => {
+    const r = await cli(['retention', 'plan', '--json'], { HANDOVER_NOW: at(59) });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = json(r);
+    expect((doc['decisions'] as Decision[]).filter((d) => d.key.startsWith('requests/'))).toEqual([]);
+    expect(doc['coverage']['requestRecords']).toEqual({ listed: 3, read: 0 });
+  });
+
+  it('`retention plan` after it deletes the closed record, keeps the held one and never the open one', async () => {
+    const r = await cli(['retention', 'plan', '--json'], { HANDOVER_NOW: at(61) });
+    expect(r.code, r.stderr).toBe(0);
+    const decisions = (json(r)['decisions'] as Decision[]).filter((d) => d.key.startsWith('requests/'));
+    expect(decisions).toHaveLength(2);
+    expect(decisions.find((d) => d.key === keyOf('priya'))).toMatchObject({ action: 'delete', class: 'gdpr-appeal' });
+    expect(decisions.find((d) => d.key === keyOf('zoe'))).toMatchObject({ action: 'keep', holdId });
+    const text = await cli(['retention', 'plan'], { HANDOVER_NOW: at(61) });
+    expect(text.stdout).toContain(keyOf('priya'));
+    // The open one was written long enough ago to be read too, and is never due.
+    expect(text.stdout).toMatch(/request records: 3 listed, 3 read/);
+  });
+
+  it('`retention run` destroys it with an audit record and an erasure certificate; the held and the open ones stay', async () => {
+    const r = await cli(['retention', 'run', '--json'], { HANDOVER_NOW: at(61), ...ALLOW });
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ deleted: { count: 1 }, failed: [] });
+    expect((await cli(['request', 'show', ids['priya']!])).code).toBe(1);
+    expect((await cli(['request', 'show', ids['zoe']!])).code).toBe(0);
+    expect((await cli(['request', 'show', ids['sam']!])).code).toBe(0);
+
+    const audit = json(await cli(['audit', 'list', '--action', 'retention.purge', '--json']))['records'];
+    const purged = audit.find((x: Row) => x.details['keys'] !== undefined);
+    expect(purged.details['keys']).toEqual([keyOf('priya')]);
+    const certId = (purged.details['certificates'] as { id: string }[])[0]!.id;
+    const cert = await cli(['audit', 'certificate', certId]);
+    expect(cert.code, cert.stderr).toBe(0);
+    expect(cert.stdout).toContain(keyOf('priya'));
+    expect(cert.stdout).toContain('gdpr-appeal');
+  });
+
+  it('once the hold is released by two people, the next run purges the held record too', async () => {
+    for (const actor of ['legal-a', 'legal-b']) {
+      const r = await cli(['hold', 'approve-release', holdId, '--actor', actor, '--reason', 'complaint closed']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await cli(['retention', 'run', '--json'], { HANDOVER_NOW: at(62), ...ALLOW });
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ deleted: { count: 1 } });
+    expect((await cli(['request', 'show', ids['zoe']!])).code).toBe(1);
+    expect((await cli(['request', 'show', ids['sam']!])).code).toBe(0);
+  });
+});

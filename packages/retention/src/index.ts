@@ -6,6 +6,7 @@ export * from './holds/storage-hold.js';
 export * from './planner/plan.js';
 export * from './planner/archive-key.js';
 export * from './planner/plan-from-store.js';
+export * from './planner/request-records.js';
 export * from './purge/purge.js';
 export * from './purge/post-check.js';
 export {

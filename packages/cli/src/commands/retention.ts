@@ -165,6 +165,7 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
       const warnings = [
         `S3 expires an archive by its '${ARCHIVE_CLASS_TAG}' tag, its first class: an archive that also carries a longer class is kept that long only by \`handover retention run\` or the worker`,
         'for crypto-shred classes a rule removes only the ciphertext; the subject key is shredded by `handover retention run` or the worker',
+        'closed request records (requests/) have no rule: `handover retention run` or the worker purges them',
       ];
       // Held objects carry a class tag no rule matches (and the storage legal hold where the
       // bucket has Object Lock): re-applied here, before any rule is written, so that an
@@ -327,6 +328,8 @@ function renderPlan(plan: Plan, store: string, limit: number): string {
       `held: ${t.held.count} (${formatBytes(t.held.bytes)}); unknown class: ${t.unknown.count}`,
   );
   if (plan.coverage && !plan.coverage.complete) lines.push(`read ${plan.coverage.listed} archives up to today's due range; --full reads the whole store`);
+  const rr = plan.coverage?.requestRecords;
+  if (rr !== undefined && rr.listed > 0) lines.push(`request records: ${rr.listed} listed, ${rr.read} read (closed long enough ago that their appeal window may have ended)`);
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type AuditLog, type Clock, type Store } from '@handover/core';
-import { addDuration, defaultPolicies, type RetentionPolicies } from '@handover/retention';
+import { addDuration, defaultPolicies, REQUEST_RECORD_CLASS, REQUEST_RECORDS_PREFIX, type RetentionPolicies } from '@handover/retention';
 import { z } from 'zod';
 import { RequestError } from '../errors.js';
 import { readJsonObject, writeJsonObject } from '../json-object.js';
@@ -8,6 +8,9 @@ import { calendarDay, daysLeft, dueDateFor, isOverdue, MAX_EXTENSION_MONTHS, par
 
 /*
  * ## Data-subject requests: requests/<uuid>.json
+ *
+ * Closed records are destroyed by the retention run once their appeal window has ended
+ * (see @handover/retention's request-records.ts), unless a hold covers their subject.
  *
  * One JSON document per request, keyed by a random UUID. The document names its subject
  * (`subjectId`): it is the legal record of the request and the admin must know whom it is
@@ -25,9 +28,13 @@ export type RequestType = (typeof REQUEST_TYPES)[number];
 export const REQUEST_OUTCOMES = ['fulfilled', 'refused', 'withdrawn'] as const;
 export type RequestOutcome = (typeof REQUEST_OUTCOMES)[number];
 
-export const REQUESTS_PREFIX = 'requests/';
-/** The retention class of a closed request: kept while it can be appealed. */
-export const GDPR_APPEAL_CLASS = 'gdpr-appeal';
+/** Where the records live; the retention planner reads closed ones there (request-records.ts). */
+export const REQUESTS_PREFIX = REQUEST_RECORDS_PREFIX;
+/**
+ * The retention class of a closed request: kept while it can be appealed, then purged by the
+ * retention run (unless a hold covers its subject), with an erasure certificate.
+ */
+export const GDPR_APPEAL_CLASS = REQUEST_RECORD_CLASS;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const isoTime = z.string().refine((s) => Number.isFinite(Date.parse(s)), 'must be an ISO-8601 time');

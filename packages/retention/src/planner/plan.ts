@@ -108,6 +108,8 @@ export interface PlanCoverage {
   complete: boolean;
   /** Keys under the prefix that don't follow the archive key scheme (kept, never deleted). */
   unrecognized: number;
+  /** Request records listed under `requests/` (when there are any), and how many were read because they may be due. */
+  requestRecords?: { listed: number; read: number };
 }
 
 export interface PlanInput<O extends Iterable<StoredObjectMeta> | AsyncIterable<StoredObjectMeta>> {

@@ -497,7 +497,7 @@ describe('purge', () => {
     // to check, the batch file, the audit record (HEAD + PUT) and the certificate document.
     // Per run: holds (twice), pending shreds, open runs, the audit head; run markers and summary.
     expect(q.deleteRequests).toBe(25 + 1); // + the open-run marker
-    expect(q.listPages).toBe(26 + 3 + 5); // planning and purging each read holds/
+    expect(q.listPages).toBe(26 + 3 + 5 + 1); // planning and purging each read holds/; planning lists requests/
     expect(total).toBeLessThanOrEqual(25 * 2 + 3 * 5 + 20);
     // Still one certificate per subject per batch, each readable on its own.
     const certs = await certificates(w.store);
