@@ -1,24 +1,13 @@
-import type { Readable } from 'node:stream';
-import { IntegrityError, isHandoverError, type Store } from '@handover/core';
+import { IntegrityError, isHandoverError, readObject, type Store } from '@handover/core';
 import type { z } from 'zod';
 
 /** Small JSON documents in a Store: read (validated), write. */
 
-async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The document at `key`, or undefined when there is none. A damaged document is an IntegrityError naming the key. */
 export async function readJsonObject<S extends z.ZodType>(store: Store, key: string, schema: S, what: string): Promise<z.infer<S> | undefined> {
-  let text: string;
-  try {
-    text = await readText(await store.get(key));
-  } catch (err) {
-    if (isHandoverError(err) && err.code === 'E_NOT_FOUND') return undefined;
-    throw err;
-  }
+  const bytes = await readObject(store, key);
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

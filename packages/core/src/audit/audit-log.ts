@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.js';
 import { HandoverError, IntegrityError, isHandoverError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { readStream } from '../store/read-object.js';
 import { canonicalJson } from './canonical-json.js';
 
 /*
@@ -156,9 +157,7 @@ function isExists(err: unknown): boolean {
 }
 
 async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readStream(stream)).toString('utf8');
 }
 
 function seqOfKey(prefix: string, key: string): number | undefined {

@@ -14,11 +14,11 @@
  * for a new ring it is HKDF(master key, "handover subject-ref"); rotation re-wraps it.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { CryptoError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { readStream } from '../store/read-object.js';
 import { encodeIdentity, encodeRecipient, generateX25519Secret, x25519FromSecret } from './age-keys.js';
 import { KeyNotFoundError, KeyShreddedError, MasterKeyError } from './crypto-errors.js';
 import { assertMasterKey, masterKeyIdOf } from './master-key.js';
@@ -157,11 +157,6 @@ function isExists(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'E_EXISTS';
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(parts);
-}
 
 class StoreKeyRing implements KeyRing {
   readonly #store: Store;
@@ -238,7 +233,7 @@ class StoreKeyRing implements KeyRing {
   async #readJson<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
     let body: Buffer;
     try {
-      body = await readAll(await this.#store.get(key));
+      body = await readStream(await this.#store.get(key));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -1,5 +1,6 @@
 export * from './store.js';
 export * from './store-errors.js';
+export { readObject, readStream } from './read-object.js';
 export {
   assertValidPrefix,
   assertValidMetadata,

@@ -1,4 +1,4 @@
-import { isHandoverError, type Store } from '@handover/core';
+import { readObject, type Store } from '@handover/core';
 import type { RetentionAction } from '../policy/classes.js';
 import { ERASURE_NAMESPACE } from './erasure-certificate-xsd.js';
 
@@ -166,16 +166,7 @@ export function certificateKey(id: string, prefix = CERTIFICATES_PREFIX): string
 }
 
 async function readText(store: Store, key: string): Promise<string | undefined> {
-  let stream;
-  try {
-    stream = await store.get(key);
-  } catch (err) {
-    if (isHandoverError(err) && err.code === 'E_NOT_FOUND') return undefined;
-    throw err;
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readObject(store, key))?.toString('utf8');
 }
 
 /**

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { assertValidKey, isHandoverError, systemClock, type AuditLog, type Clock, type Store } from '@handover/core';
+import { assertValidKey, isHandoverError, readObject, systemClock, type AuditLog, type Clock, type Store } from '@handover/core';
 import { RetentionError } from '../errors.js';
 import { isHoldActive, type Hold, type HoldApproval, type HoldScope } from './hold.js';
 import { applyStorageHold, releaseStorageHold, type StorageHoldResult } from './storage-hold.js';
@@ -66,16 +65,8 @@ const actorHash = (a: string): string => createHash('sha256').update(normalizeAc
 const ID_PATTERN = /^hold-\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
 async function readJson<T>(store: Store, key: string): Promise<T | undefined> {
-  let stream: Readable;
-  try {
-    stream = await store.get(key);
-  } catch (err) {
-    if (isHandoverError(err) && err.code === 'E_NOT_FOUND') return undefined;
-    throw err;
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  const bytes = await readObject(store, key);
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
 }
 
 const isExists = (err: unknown): boolean => isHandoverError(err) && err.code === 'E_EXISTS';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { isHandoverError, type Store } from '@handover/core';
+import { isHandoverError, readObject, type Store } from '@handover/core';
 import type { RetentionClass } from '../policy/classes.js';
 import type { DeferredShred, KeyShredPlan } from '../planner/plan.js';
 
@@ -100,16 +99,8 @@ export const planMarkerKey = (fingerprint: string): string => `${PLANS_PREFIX}${
 export const pendingShredKey = (subjectRef: string): string => `${SHRED_PENDING_PREFIX}${subjectHash(subjectRef)}.json`;
 
 export async function readJson<T>(store: Store, key: string): Promise<T | undefined> {
-  let stream: Readable;
-  try {
-    stream = await store.get(key);
-  } catch (err) {
-    if (isHandoverError(err) && err.code === 'E_NOT_FOUND') return undefined;
-    throw err;
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  const bytes = await readObject(store, key);
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as T);
 }
 
 export async function writeJson(store: Store, key: string, value: unknown, options: { ifNoneMatch?: boolean } = {}): Promise<void> {

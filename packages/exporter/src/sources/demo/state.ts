@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { IntegrityError, isHandoverError, type Store } from '@handover/core';
+import { IntegrityError, isHandoverError, readStream, type Store } from '@handover/core';
 
 /*
  * What has been written to the demo workspace: erasures and grant revocations. The
@@ -88,9 +88,7 @@ function changeKey(prefix: string, change: DemoChange): string {
 }
 
 async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readStream(stream)).toString('utf8');
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';
