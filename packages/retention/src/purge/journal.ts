@@ -67,6 +67,12 @@ export interface RunFile {
   planFingerprint: string;
   shreds: KeyShredPlan[];
   deferredShreds: DeferredShred[];
+  /**
+   * The plan was made before the latest run started, so some of its objects may be gone
+   * already: each batch is checked for presence before it is journaled. Kept here so that
+   * continuing the run after a crash checks too (absent in older journals: check).
+   */
+  stalePlan?: boolean;
 }
 
 export interface BatchDone {

@@ -681,6 +681,9 @@ class Purger {
     const decisions = plan.decisions.filter((d) => d.action !== 'keep' && !resumed.keys.has(d.key));
     if (continued !== undefined) {
       run = continued.run;
+      // A stale plan stays stale when its run is continued: another run may have destroyed
+      // (and certified) some of its objects before this one started.
+      this.stalePlan = run.stalePlan !== false;
       firstBatch = continued.nextBatch;
       doneSubjects = continued.doneSubjects;
       this.result.runId = run.runId;
@@ -718,6 +721,7 @@ class Purger {
       const latest = await readJson<{ runId: string; startedAt: string }>(this.store, LATEST_RUN_KEY);
       this.stalePlan = latest !== undefined && Date.parse(plan.now) < Date.parse(latest.startedAt);
       if (this.stalePlan) this.logger?.warn({ planNow: plan.now, latestRun: latest }, 'plan older than the latest run: checking each batch before deleting');
+      run.stalePlan = this.stalePlan;
       await writeJson(this.store, LATEST_RUN_KEY, { runId, startedAt: run.startedAt });
       // Before anything is destroyed: the run's shreds and the waiting ones are on record.
       await writeJson(this.store, runFileKey(runId), run, { ifNoneMatch: true });
