@@ -158,6 +158,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       entry.catch(() => undefined);
       archived.entryPath = entryPath;
       inflight.push({ archived, entry });
+      if (inflight.length > MAX_FILES_IN_FLIGHT) await reportFiles(MAX_FILES_IN_FLIGHT);
     }
   };
 
@@ -179,10 +180,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
     }
   };
 
-  const flushFiles = async (): Promise<void> => {
-    await startFiles();
-    await reportFiles(MAX_FILES_IN_FLIGHT);
-  };
+  const flushFiles = startFiles;
 
   try {
     for (const v of views) await v.begin(ctx);
