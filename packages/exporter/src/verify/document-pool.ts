@@ -6,6 +6,22 @@ import { DocumentChecker, type DocumentJob, type DocumentResult } from './docume
 
 const WORKER_URL = new URL('./document-worker.js', import.meta.url);
 
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
+
+/**
+ * `bytes` when it owns its memory, else a copy that does. A view into Node's Buffer pool
+ * cannot be transferred: Node 20 quietly copies it, but Node 22 throws "Cannot transfer
+ * object of unsupported type", which made `handover verify` fail there. (Buffer#slice is
+ * a view, not a copy.)
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : copyOf(bytes);
+}
+
 /**
  * Checks documents on worker threads, one per core, while the main thread keeps reading
  * and hashing the zip. At most `maxInFlight` documents wait, which bounds memory.
@@ -51,9 +67,15 @@ export class DocumentPool {
     const worker = await this.#acquire();
     const id = this.#next++;
     this.#results.push(new Promise<DocumentResult>((resolve) => this.#pending.set(id, resolve)));
-    // The bytes are transferred, not copied: the main thread no longer needs them.
-    const bytes = job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength ? job.bytes : job.bytes.slice();
-    worker.postMessage({ id, name: job.name, kind: job.kind, bytes }, [bytes.buffer as ArrayBuffer]);
+    // Transferred, not copied, when the bytes own their memory: the main thread no longer needs them.
+    const bytes = ownedBytes(job.bytes);
+    const message = { id, name: job.name, kind: job.kind };
+    try {
+      worker.postMessage({ ...message, bytes }, [bytes.buffer as ArrayBuffer]);
+    } catch {
+      // Memory the runtime will not transfer: send a copy instead.
+      worker.postMessage({ ...message, bytes: copyOf(bytes) }, []);
+    }
   }
 
   /** Every result, in submission order, once all are checked. */
