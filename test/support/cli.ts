@@ -23,6 +23,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   timeoutMs?: number;
+  /** The Node binary to run the CLI with; default the one running the tests. */
+  node?: string;
 }
 
 /** Runs the built `handover` CLI as a user would, in its own process. */
@@ -42,7 +44,7 @@ const NODE_FLAGS: string[] = (() => {
 })();
 
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], {
+  return spawn(options.node ?? process.execPath, [...NODE_FLAGS, BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
