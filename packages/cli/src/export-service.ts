@@ -122,7 +122,7 @@ export async function runExport(ctx: CommandContext, sc: StoreContext, job: Expo
     const key = target ? undefined : archiveKey({ retainUntil, classes, subjectRef: subjectRef!, createdAt, id: randomBytes(8).toString('hex') });
     if (target && !encrypt) job.warn?.(`writing an UNENCRYPTED archive to ${target}: anyone who can read this file can read ${member.displayName}'s data`);
 
-    let heldBy = undefined as string | undefined; // set inside the write callback
+    let heldBy: string | undefined; // set inside the write callback
     const reason = job.reason ?? 'member-initiated export before account deletion';
     const entry = {
       actor: ctx.actor,

@@ -1,5 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import { assertValidKey, InputError, systemClock, type AuditLog } from '@handover/core';
+import { assertValidKey, InputError, StoreError, systemClock, type AuditLog } from '@handover/core';
 import { HoldRegistry, isHoldActive, RetentionError, syncStorageHolds, type Hold, type StorageHoldResult } from '@handover/retention';
 import { openAudit } from '../audit.js';
 import { createContext, type CommandContext, type GlobalOptions } from '../context.js';
@@ -162,7 +162,7 @@ export function holdCommand(env: RunEnv): Command<[], Record<string, unknown>> {
       });
       for (const f of r.failed.slice(0, 5)) out.warn(`could not change ${f.key} in the storage: ${f.message}`);
       out.result({ storage: r }, () => `${r.held} object(s) held and ${r.released} released in the storage (${r.retagged} retagged, ${r.legalHolds} storage legal hold changes${r.legalHoldUnsupported ? '; the bucket has no Object Lock' : ''})${r.failed.length > 0 ? `; ${r.failed.length} failed` : ''}`);
-      if (r.failed.length > 0) throw new InputError(`${r.failed.length} object(s) could not be changed in the storage; run it again`, { code: 'E_STORAGE_HOLD' });
+      if (r.failed.length > 0) throw new StoreError(`${r.failed.length} object(s) could not be changed in the storage (first: ${r.failed[0]!.key}: ${r.failed[0]!.message}); run it again`, { code: 'E_STORAGE_HOLD' });
     });
   return hold;
 }

@@ -1,7 +1,7 @@
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { Command } from '@commander-js/extra-typings';
-import { InputError, parseStoreUrl, resolveForcePathStyle } from '@handover/core';
-import { HELD_TAG_VALUE, HoldRegistry, isHoldActive, parseDuration, planFromStore, purge, syncStorageHolds, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
+import { InputError, parseStoreUrl, resolveForcePathStyle, StoreError } from '@handover/core';
+import { CLASS_TAG, HELD_TAG_VALUE, HoldRegistry, isHoldActive, parseDuration, planFromStore, purge, syncStorageHolds, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
 import { audited } from '../audit.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { createOutput, formatBytes, table } from '../output.js';
@@ -13,7 +13,7 @@ import type { RunEnv } from '../run-env.js';
 const NOW_HELP = 'plan as if it were this instant (ISO-8601; env HANDOVER_NOW)';
 
 /** The tag every stored archive carries with its (first) retention class; see the exporter's ARCHIVE_TAGS. */
-export const ARCHIVE_CLASS_TAG = 'handover-class';
+export const ARCHIVE_CLASS_TAG = CLASS_TAG;
 /** Days S3 waits past a class's duration before its lifecycle rule expires an archive. */
 export const DEFAULT_LIFECYCLE_MARGIN_DAYS = 7;
 /**
@@ -175,7 +175,7 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
       const active = holds.filter((h) => isHoldActive(h, now));
       const storage = opts.dryRun ? undefined : await syncStorageHolds(sc.store, { holds, now });
       if (storage !== undefined && storage.failed.length > 0) {
-        throw new InputError(
+        throw new StoreError(
           `${storage.failed.length} held object(s) could not be kept out of the lifecycle rules (first: ${storage.failed[0]!.key}: ${storage.failed[0]!.message}); no rule was written: fix it and run again`,
           { code: 'E_STORAGE_HOLD' },
         );
