@@ -90,12 +90,7 @@ interface OpenConversation {
   dir: string;
   /** Number of the page being filled, 1-based. */
   page: number;
-  /**
-   * The page's messages, appended with `+=`. Measured faster than collecting them in an
-   * array and joining: V8 keeps the appends as one rope and writes it out in a single
-   * pass when the sink encodes the page, instead of flattening each message first.
-   */
-  /** The rendered messages of the page being filled, as UTF-8 outside the heap. */
+  /** The rendered messages of the page being filled, as UTF-8 outside the heap (shared by all pages). */
   body: ByteBuilder;
   /** Messages on the page being filled. */
   items: number;

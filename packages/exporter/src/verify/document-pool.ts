@@ -69,13 +69,7 @@ export class DocumentPool {
     this.#results.push(new Promise<DocumentResult>((resolve) => this.#pending.set(id, resolve)));
     // Transferred, not copied, when the bytes own their memory: the main thread no longer needs them.
     const bytes = ownedBytes(job.bytes);
-    const message = { id, name: job.name, kind: job.kind };
-    try {
-      worker.postMessage({ ...message, bytes }, [bytes.buffer as ArrayBuffer]);
-    } catch {
-      // Memory the runtime will not transfer: send a copy instead.
-      worker.postMessage({ ...message, bytes: copyOf(bytes) }, []);
-    }
+    worker.postMessage({ id, name: job.name, kind: job.kind, bytes }, [bytes.buffer as ArrayBuffer]);
   }
 
   /** Every result, in submission order, once all are checked. */

@@ -44,10 +44,16 @@ class PartWriter {
 
   /** Returns a promise only when a finished part had to be written first. */
   add(xml: string): void | Promise<void> {
-    if (this.#records > 0 && (this.#records >= this.limits.maxRecords || this.#body.byteLength + Buffer.byteLength(xml, 'utf8') > this.limits.maxBytes)) {
+    if (this.#records > 0 && (this.#records >= this.limits.maxRecords || this.#wouldOverflow(xml))) {
       return this.flush().then(() => this.#push(xml));
     }
     this.#push(xml);
+  }
+
+  /** Measured only near the bound: UTF-8 takes at most three bytes per UTF-16 unit. */
+  #wouldOverflow(xml: string): boolean {
+    const room = this.limits.maxBytes - this.#body.byteLength;
+    return xml.length * 3 > room && Buffer.byteLength(xml, 'utf8') > room;
   }
 
   #push(xml: string): void {

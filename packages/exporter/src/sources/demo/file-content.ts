@@ -105,8 +105,7 @@ export function pngContent(width: number, height: number, style: PngStyle, rng: 
       }
     };
     // Rows are written whole into scratch; the part of a row past the block waits there for the next one.
-    const scratch = new Int32Array(Math.ceil((STORED_BLOCK + rowBytes) / 4));
-    const scratchBytes = new Uint8Array(scratch.buffer);
+    const scratchBytes = new Uint8Array(STORED_BLOCK + rowBytes);
     let carried = 0;
     const fillRaw = (dst: Uint8Array, offset: number, length: number, rawOffset: number): void => {
       if (style === 'noise') {
