@@ -201,9 +201,8 @@ function framedContent(
       if (stage === 'middle') {
         if (left > 0) {
           const n = Math.min(CHUNK, left);
-          // A fresh buffer per chunk: the stream owns what it is pushed.
-          const buf = Buffer.allocUnsafe(n);
-          prng.noise(buf);
+          // A view of the shared, never-written noise pool: consumers only read chunks.
+          const buf = prng.noiseView(n);
           if (needsCrc) crc = crc32(buf, crc);
           left -= n;
           return buf;
