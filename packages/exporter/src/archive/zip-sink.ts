@@ -1,12 +1,22 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ZipArchive } from 'archiver';
+import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { ZipArchive, type EntryData } from 'archiver';
 import { DigestStream } from '@handover/core';
 import type { AddEntryOptions, EntryKind, EntrySink } from '../export/view.js';
+import { crc32 } from './checksums.js';
 
 /** 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default. */
 const ZLIB_CHUNK = 128 * 1024;
+
+/**
+ * Stream entries expected to be at most this large are deflated as soon as they are
+ * added, beside the others, and their compressed bytes wait in memory for their turn.
+ * Larger ones are deflated by the zip writer itself, in turn, so memory stays bounded
+ * even for a deflatable file that does not compress.
+ */
+const EARLY_DEFLATE_MAX_STREAM = 1024 * 1024;
 
 /** One line of the manifest: every entry but the manifest itself. */
 export interface ManifestEntry {
@@ -22,37 +32,57 @@ export interface ZipSinkOptions {
   level?: number;
   /** Modification time written on every entry; default the archive's creation time. */
   date?: Date;
-  /** Bytes of in-memory entries that may wait for compression before `add` blocks. Default 4 MiB. */
+  /** Bytes of entries (in memory, or deflated and waiting their turn) that may wait before `add` blocks. Default 8 MiB. */
   maxQueuedBytes?: number;
 }
 
+interface Written {
+  name: string;
+  /** Bytes counted against the queue until the entry is written. */
+  bytes: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
 /**
- * Writes archive entries into a zip stream one after another, recording each entry's
- * size and SHA-256 for the manifest. In-memory entries are hashed at once and queued:
- * `add` returns while they are still being deflated (in zlib's thread pool), so the
- * caller renders the next part meanwhile; at most `maxQueuedBytes` wait, which bounds
- * memory. A stream entry is awaited until fully written, since its hash is known only then.
+ * Writes archive entries into a zip stream in call order, recording each entry's size
+ * and SHA-256 for the manifest.
+ *
+ * The zip writer (archiver) writes one entry at a time and would deflate each in turn,
+ * leaving every other entry waiting on one zlib thread. Instead, an entry to deflate
+ * (an XML part, an HTML page, a small text file) is deflated as soon as it is added, in
+ * zlib's thread pool, several at once, while the caller renders the next one; the zip
+ * writer then copies the compressed bytes in order. At most `maxQueuedBytes` of such
+ * entries wait, which bounds memory. Stored entries and large streams go through the
+ * zip writer as before; a large stream's `add` resolves once it is written, since its
+ * hash is known only then.
  */
 export class ZipSink implements EntrySink {
   readonly entries: ManifestEntry[] = [];
   readonly #zip: ZipArchive;
   readonly #names = new Set<string>();
-  readonly #pending: { name: string; bytes: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** Entries handed to the zip writer and not yet written, in its order. */
+  readonly #written: Written[] = [];
+  /** Appends to the zip writer happen in this chain, so that entries keep their call order. */
+  #order: Promise<void> = Promise.resolve();
   #queuedBytes = 0;
+  #waiters: (() => void)[] = [];
   #failure: Error | undefined;
   readonly #date: Date;
   readonly #maxQueued: number;
+  readonly #zlib: ZlibOptions;
 
   constructor(options: ZipSinkOptions = {}) {
     this.#date = options.date ?? new Date();
-    this.#maxQueued = options.maxQueuedBytes ?? 4 * 1024 * 1024;
-    this.#zip = new ZipArchive({ zlib: { level: options.level ?? 6, chunkSize: ZLIB_CHUNK }, highWaterMark: 1 << 20 });
+    this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#zlib = { level: options.level ?? 6, chunkSize: ZLIB_CHUNK };
+    this.#zip = new ZipArchive({ zlib: this.#zlib, highWaterMark: 1 << 20 });
     this.#zip.on('entry', (data) => {
-      const p = this.#pending[0];
-      if (p && p.name === data.name) {
-        this.#pending.shift();
-        this.#queuedBytes -= p.bytes;
-        p.resolve();
+      const w = this.#written[0];
+      if (w && w.name === data.name) {
+        this.#written.shift();
+        this.#release(w.bytes);
+        w.resolve();
       }
     });
     this.#zip.on('error', (err) => this.#fail(err));
@@ -70,20 +100,27 @@ export class ZipSink implements EntrySink {
   }
 
   /**
-   * Resolves with the entry's manifest line once it is written. Stream entries may be
-   * added while earlier ones are still being written: they are written in call order.
+   * Resolves with the entry's manifest line once it is hashed and the queue has room.
+   * Entries are written in call order, also when added while earlier ones are in flight.
    */
   async add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<ManifestEntry> {
-    const written = await this.#append(path, content, options);
-    const entry: ManifestEntry = { ...written, kind: options.kind, ...(options.records === undefined ? {} : { records: options.records }) };
+    if (this.#failure) throw this.#failure;
+    if (this.#names.has(path)) throw new Error(`duplicate archive entry '${path}'`);
+    this.#names.add(path);
+    // Listed in call order, whatever order the entries finish hashing in.
+    const entry: ManifestEntry = { path, size: 0, sha256: '', kind: options.kind, ...(options.records === undefined ? {} : { records: options.records }) };
     this.entries.push(entry);
+    const { size, sha256 } = await this.#append(path, content, options);
+    entry.size = size;
+    entry.sha256 = sha256;
     return entry;
   }
 
   /** Adds the manifest (which lists every other entry) and closes the zip. */
   async finish(manifest: string): Promise<void> {
     await this.#append('manifest.xml', manifest, { kind: 'subject' });
-    await this.#drain(0);
+    await this.#order;
+    await this.#waitUntil(() => this.#written.length === 0 && this.#queuedBytes === 0);
     await this.#zip.finalize();
   }
 
@@ -95,57 +132,138 @@ export class ZipSink implements EntrySink {
 
   #fail(err: Error): void {
     this.#failure ??= err;
-    for (const p of this.#pending.splice(0)) p.reject(err);
-    this.#queuedBytes = 0;
+    for (const w of this.#written.splice(0)) w.reject(err);
+    this.#wake();
   }
 
-  #enqueue(name: string, bytes: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ name, bytes, resolve, reject });
-      this.#queuedBytes += bytes;
-    });
+  #wake(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
-  /** Waits until at most `limit` bytes are queued. */
-  async #drain(limit: number): Promise<void> {
-    while (this.#queuedBytes > limit || (limit === 0 && this.#pending.length > 0)) {
+  #release(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    this.#wake();
+  }
+
+  /** Waits until `done()` holds; throws once the zip has failed. */
+  async #waitUntil(done: () => boolean): Promise<void> {
+    while (!done()) {
       if (this.#failure) throw this.#failure;
-      const oldest = this.#pending[0];
-      if (!oldest) break;
-      await new Promise<void>((resolve, reject) => {
-        const prev = { resolve: oldest.resolve, reject: oldest.reject };
-        oldest.resolve = () => (prev.resolve(), resolve());
-        oldest.reject = (e) => (prev.reject(e), reject(e));
-      });
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
     if (this.#failure) throw this.#failure;
   }
 
-  async #append(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<Omit<ManifestEntry, 'kind'>> {
-    if (this.#failure) throw this.#failure;
-    if (this.#names.has(path)) throw new Error(`duplicate archive entry '${path}'`);
-    this.#names.add(path);
-    const data = {
-      name: path,
-      store: options.store ?? false,
-      date: options.date ?? this.#date,
-      ...(options.level === undefined ? {} : { zlib: { level: options.level, chunkSize: ZLIB_CHUNK } }),
-    };
+  /** Runs `step` once every earlier entry has been handed to the zip writer. */
+  #inTurn(step: () => void | Promise<void>): Promise<void> {
+    const turn = this.#order.then(() => {
+      if (this.#failure) throw this.#failure;
+      return step();
+    });
+    // The chain goes on after a failure; the failure surfaces through #failure.
+    this.#order = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Hands an entry to the zip writer; resolves once it is written. */
+  #hand(name: string, source: Buffer | Readable, data: EntryData, bytes: number): Promise<void> {
+    const written = new Promise<void>((resolve, reject) => this.#written.push({ name, bytes, resolve, reject }));
+    // Failures surface through #failure or the caller's await; never as an unhandled rejection.
+    written.catch(() => undefined);
+    this.#zip.append(source, data);
+    return written;
+  }
+
+  async #append(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<{ size: number; sha256: string }> {
+    const data: EntryData = { name: path, store: options.store ?? false, date: options.date ?? this.#date };
+    const zlib: ZlibOptions = options.level === undefined ? this.#zlib : { ...this.#zlib, level: options.level };
     if (content instanceof Readable) {
+      if (!data.store && options.size !== undefined && options.size <= EARLY_DEFLATE_MAX_STREAM) return this.#deflateStream(path, content, data, zlib, options.size);
+      // Hashed on its way into the zip writer, which deflates it if needed.
       const digest = new DigestStream();
-      const done = this.#enqueue(path, 0);
-      done.catch(() => undefined);
-      this.#zip.append(digest, data);
-      await Promise.all([pipeline(content, digest), done]);
-      return { path, size: digest.size, sha256: digest.sha256() };
+      let written: Promise<void> | undefined;
+      await this.#inTurn(() => {
+        written = this.#hand(path, digest, { ...data, ...(options.level === undefined ? {} : { zlib }) }, 0);
+      });
+      await Promise.all([pipeline(content, digest), written]);
+      return { size: digest.size, sha256: digest.sha256() };
     }
     const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const done = this.#enqueue(path, bytes.length);
-    // Failures surface through #drain or the next add; never as an unhandled rejection.
-    done.catch(() => undefined);
-    this.#zip.append(bytes, data);
-    await this.#drain(this.#maxQueued);
-    return { path, size: bytes.length, sha256 };
+    this.#queuedBytes += bytes.length;
+    if (data.store || bytes.length === 0) {
+      this.#inTurn(() => void this.#hand(path, bytes, data, bytes.length)).catch(() => undefined);
+    } else {
+      const crc = crc32(bytes);
+      const compressed = deflateRawAsync(bytes, zlib);
+      compressed.then(
+        (z) => this.#release(bytes.length - z.length),
+        (err: Error) => this.#fail(err),
+      );
+      this.#inTurn(async () => {
+        const z = await compressed;
+        void this.#hand(path, z, { ...data, deflated: { crc, size: bytes.length } }, z.length);
+      }).catch(() => undefined);
+    }
+    await this.#waitUntil(() => this.#queuedBytes <= this.#maxQueued);
+    return { size: bytes.length, sha256 };
+  }
+
+  /** A small stream: hashed and deflated now, its compressed bytes handed over in turn. */
+  async #deflateStream(path: string, content: Readable, data: EntryData, zlib: ZlibOptions, expected: number): Promise<{ size: number; sha256: string }> {
+    // Counted at its expected size while it is deflated: compressed, it is rarely larger.
+    this.#queuedBytes += expected;
+    const tap = new ChecksumTap();
+    const compressed = deflateStream(content, tap, zlib).then(
+      (z) => (this.#release(expected - z.length), z),
+      (err: Error) => {
+        this.#release(expected);
+        throw err;
+      },
+    );
+    // The turn is taken now, so the entry keeps its place whenever its deflating ends.
+    this.#inTurn(async () => {
+      const z = await compressed;
+      void this.#hand(path, z, { ...data, deflated: { crc: tap.crc, size: tap.size } }, z.length);
+    }).catch(() => undefined);
+    await compressed;
+    await this.#waitUntil(() => this.#queuedBytes <= this.#maxQueued);
+    return { size: tap.size, sha256: tap.sha256() };
+  }
+}
+
+async function deflateStream(content: Readable, tap: ChecksumTap, zlib: ZlibOptions): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const collect = new Writable({
+    write(chunk: Buffer, _encoding, next) {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      next();
+    },
+  });
+  await pipeline(content, tap, createDeflateRaw(zlib), collect);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+}
+
+function deflateRawAsync(bytes: Buffer, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => deflateRaw(bytes, options, (err, z) => (err ? reject(err) : resolve(z))));
+}
+
+/** Passes bytes on, computing their size, SHA-256 and CRC-32 (which the zip needs). */
+class ChecksumTap extends Transform {
+  readonly #hash = createHash('sha256');
+  size = 0;
+  crc = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.crc = crc32(chunk, this.crc);
+    this.size += chunk.length;
+    callback(null, chunk);
+  }
+
+  sha256(): string {
+    return this.#hash.digest('hex');
   }
 }

@@ -153,7 +153,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
         continue;
       }
       const body = await f.open!();
-      const entry = sink.add(entryPath, body, { kind: 'file', store: isAlreadyCompressed(f.mimeType, f.name) });
+      const entry = sink.add(entryPath, body, { kind: 'file', store: isAlreadyCompressed(f.mimeType, f.name), size: f.size });
       // A failure aborts the zip; it surfaces where the entry is awaited, never unhandled.
       entry.catch(() => undefined);
       archived.entryPath = entryPath;

@@ -14,12 +14,14 @@ export interface AddEntryOptions {
   date?: Date;
   /** Number of records (messages, files, grants, conversations) in an XML document, for the manifest. */
   records?: number;
+  /** Expected size of a stream entry (a file record's `size`): small ones are deflated beside the others. */
+  size?: number;
 }
 
 /**
- * Where views put their output: entries of the archive being written. Entries are
- * written one after another; `add` resolves once the entry is fully written (hashed and
- * in the zip), so a view that awaits each `add` holds at most one entry's text in memory.
+ * Where views put their output: entries of the archive being written, in call order.
+ * `add` resolves once the entry is hashed and no more than a bounded amount of earlier
+ * output waits to be written, so a view that awaits each `add` keeps memory bounded.
  */
 export interface EntrySink {
   add(path: string, content: string | Uint8Array | Readable, options: AddEntryOptions): Promise<unknown>;

@@ -17,6 +17,8 @@ declare module 'archiver' {
     store?: boolean;
     /** Per-entry zlib options; honoured through patches/zip-stream@7.0.5.patch. */
     zlib?: ZlibOptions;
+    /** The source is already raw deflate of `size` bytes with this CRC-32; through patches/zip-stream@7.0.5.patch. */
+    deflated?: { crc: number; size: number };
   }
   export class ZipArchive extends Transform {
     constructor(options?: ZipOptions);

@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { crc32Portable } from './checksums.js';
+import { crc32Portable } from '../../archive/checksums.js';
 import { pngContent } from './file-content.js';
 import { createFileRecord, type FileKind } from './files.js';
 import { prngFor } from './random.js';

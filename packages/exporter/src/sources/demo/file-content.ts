@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { adler32, crc32 } from './checksums.js';
+import { adler32, crc32 } from '../../archive/checksums.js';
 import type { Prng } from './random.js';
 import { ASCII_FILLER, type Lang, type SentencePools } from './text.js';
 

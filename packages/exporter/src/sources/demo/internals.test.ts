@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { adler32, crc32, crc32Portable } from './checksums.js';
+import { adler32, crc32, crc32Portable } from '../../archive/checksums.js';
 import { apportion } from './plan.js';
 import { prngFor } from './random.js';
 
