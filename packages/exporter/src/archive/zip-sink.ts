@@ -9,6 +9,8 @@ import { crc32 } from './checksums.js';
 
 /** 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default. */
 const ZLIB_CHUNK = 128 * 1024;
+/** Output chunk for entries under 1 MiB: each deflate allocates one up front, and most compress to a few KiB. */
+const ZLIB_SMALL_CHUNK = 16 * 1024;
 
 /**
  * Stream entries expected to be at most this large are deflated as soon as they are
@@ -195,7 +197,7 @@ export class ZipSink implements EntrySink {
       this.#inTurn(() => void this.#hand(path, bytes, data, bytes.length)).catch(() => undefined);
     } else {
       const crc = crc32(bytes);
-      const compressed = deflateRawAsync(bytes, zlib);
+      const compressed = deflateRawAsync(bytes, bytes.length < 1024 * 1024 ? { ...zlib, chunkSize: ZLIB_SMALL_CHUNK } : zlib);
       compressed.then(
         (z) => this.#release(bytes.length - z.length),
         (err: Error) => this.#fail(err),
@@ -214,7 +216,7 @@ export class ZipSink implements EntrySink {
     // Counted at its expected size while it is deflated: compressed, it is rarely larger.
     this.#queuedBytes += expected;
     const tap = new ChecksumTap();
-    const compressed = deflateStream(content, tap, zlib).then(
+    const compressed = deflateStream(content, tap, { ...zlib, chunkSize: ZLIB_SMALL_CHUNK }).then(
       (z) => (this.#release(expected - z.length), z),
       (err: Error) => {
         this.#release(expected);

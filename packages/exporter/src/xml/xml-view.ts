@@ -22,7 +22,6 @@ const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
  * document to the sink. `open(part)` gives the root's start tag for a part.
  */
 class PartWriter {
-  readonly #body = new ByteBuilder();
   #records = 0;
   part = 0;
   readonly paths: { path: string; records: number }[] = [];
@@ -36,6 +35,8 @@ class PartWriter {
     private readonly close: string,
     /** Keep the list of written parts (for the conversation index). */
     private readonly rememberPaths = false,
+    /** Where the current part collects; empty again after each flush, so writers used one after another may share one. */
+    private readonly body = new ByteBuilder(),
   ) {}
 
   get records(): number {
@@ -52,12 +53,12 @@ class PartWriter {
 
   /** Measured only near the bound: UTF-8 takes at most three bytes per UTF-16 unit. */
   #wouldOverflow(xml: string): boolean {
-    const room = this.limits.maxBytes - this.#body.byteLength;
+    const room = this.limits.maxBytes - this.body.byteLength;
     return xml.length * 3 > room && Buffer.byteLength(xml, 'utf8') > room;
   }
 
   #push(xml: string): void {
-    this.#body.append(xml);
+    this.body.append(xml);
     this.#records++;
   }
 
@@ -66,7 +67,7 @@ class PartWriter {
     if (this.#records === 0 && !(always && this.part === 0)) return;
     this.part++;
     const path = this.pathFor(this.part);
-    const bytes = this.#body.take(XML_DECL + this.open(this.part) + '\n', this.close + '\n');
+    const bytes = this.body.take(XML_DECL + this.open(this.part) + '\n', this.close + '\n');
     const records = this.#records;
     this.#records = 0;
     await this.sink.add(path, bytes, { kind: this.kind, records });
@@ -107,6 +108,8 @@ export class XmlView implements ExportView {
   #grants!: PartWriter;
   #messages: PartWriter | undefined;
   #conversationSeq = 0;
+  /** One collector for every conversation's messages, written one conversation after another. */
+  readonly #messageBody = new ByteBuilder();
   #dir = '';
 
   constructor(limits: Partial<PartLimits> = {}) {
@@ -147,7 +150,7 @@ export class XmlView implements ExportView {
       this.#ctx.sink, this.#limits, 'messages',
       (p) => `${dir}/${partName('messages', p)}`,
       (p) => `<messages xmlns="${ARCHIVE_NAMESPACE}" conversation="${idAttr}" part="${p}">`,
-      '</messages>', true,
+      '</messages>', true, this.#messageBody,
     );
   }
 
