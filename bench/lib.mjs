@@ -46,11 +46,16 @@ export function measure(cmd, args, options = {}) {
   });
 }
 
-/** The Node flags the CLI is started with: those on its shebang line (see packages/cli/src/bin.ts). */
+/**
+ * The Node flags the CLI is started with: those on its shebang line (see packages/cli/src/bin.ts).
+ * The environment set there (MALLOC_ARENA_MAX) is set here for every process a benchmark starts.
+ */
 export const NODE_FLAGS = (() => {
   const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+  const m = /^#!\/usr\/bin\/env -S ((?:\w+=\S*\s+)*)node(.*)$/.exec(first);
+  if (!m) return [];
+  for (const a of m[1].trim().split(/\s+/).filter(Boolean)) process.env[a.slice(0, a.indexOf('='))] ??= a.slice(a.indexOf('=') + 1);
+  return m[2].trim().split(/\s+/).filter(Boolean);
 })();
 
 /** Runs the CLI as `pnpm handover` does. */

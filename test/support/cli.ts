@@ -33,20 +33,22 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
   return finished(child, options.timeoutMs ?? 170_000, options.input);
 }
 
-/** The Node flags on the CLI's shebang line, so tests start it as `pnpm handover` does. */
-const NODE_FLAGS: string[] = (() => {
+/** The environment and Node flags on the CLI's shebang line, so tests start it as `pnpm handover` does. */
+const { env: SHEBANG_ENV, flags: NODE_FLAGS } = ((): { env: Record<string, string>; flags: string[] } => {
   try {
-    const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '');
-    return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+    const m = /^#!\/usr\/bin\/env -S ((?:\w+=\S*\s+)*)node(.*)$/.exec(readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '');
+    if (!m) return { env: {}, flags: [] };
+    const env = Object.fromEntries(m[1]!.trim().split(/\s+/).filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
+    return { env, flags: m[2]!.trim().split(/\s+/).filter(Boolean) };
   } catch {
-    return [];
+    return { env: {}, flags: [] };
   }
 })();
 
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
   return spawn(options.node ?? process.execPath, [...NODE_FLAGS, BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
+    env: { ...process.env, ...SHEBANG_ENV, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
