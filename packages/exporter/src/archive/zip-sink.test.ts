@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openZip, readAll } from '../verify/zip-reader.js';
 import { crc32 } from './checksums.js';
-import { ZipSink } from './zip-sink.js';
+import { gzipSync, inflateRawSync } from 'node:zlib';
+import { ZipSink, unwrapGzip } from './zip-sink.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'handover-zip-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,5 +113,14 @@ describe('ZipSink', () => {
     await sink.add('a.xml', 'a', { kind: 'conversations' });
     await expect(sink.add('a.xml', 'b', { kind: 'conversations' })).rejects.toThrow("duplicate archive entry 'a.xml'");
     sink.abort(new Error('done'));
+  });
+
+  it('takes the deflate stream and CRC-32 out of a gzip member, and refuses anything else', () => {
+    const bytes = text(100_000, 'gzip');
+    const d = unwrapGzip(gzipSync(bytes), bytes.length);
+    expect(d.crc).toBe(crc32(bytes));
+    expect(inflateRawSync(d.raw).equals(bytes)).toBe(true);
+    expect(() => unwrapGzip(gzipSync(bytes), bytes.length + 1)).toThrow('gzip trailer records 100000 bytes, expected 100001');
+    expect(() => unwrapGzip(Buffer.alloc(40), 0)).toThrow('unexpected gzip header');
   });
 });

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createDeflateRaw, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { createGzip, gzip, type ZlibOptions } from 'node:zlib';
 import { ZipArchive, type EntryData } from 'archiver';
 import { DigestStream } from '@handover/core';
 import type { AddEntryOptions, EntryKind, EntrySink } from '../export/view.js';
-import { crc32 } from './checksums.js';
 
 /** 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default. */
 const ZLIB_CHUNK = 128 * 1024;
@@ -196,15 +195,14 @@ export class ZipSink implements EntrySink {
     if (data.store || bytes.length === 0) {
       this.#inTurn(() => void this.#hand(path, bytes, data, bytes.length)).catch(() => undefined);
     } else {
-      const crc = crc32(bytes);
-      const compressed = deflateRawAsync(bytes, bytes.length < 1024 * 1024 ? { ...zlib, chunkSize: ZLIB_SMALL_CHUNK } : zlib);
+      const compressed = gzipAsync(bytes, bytes.length < 1024 * 1024 ? { ...zlib, chunkSize: ZLIB_SMALL_CHUNK } : zlib).then((z) => unwrapGzip(z, bytes.length));
       compressed.then(
-        (z) => this.#release(bytes.length - z.length),
+        (d) => this.#release(bytes.length - d.raw.length),
         (err: Error) => this.#fail(err),
       );
       this.#inTurn(async () => {
-        const z = await compressed;
-        void this.#hand(path, z, { ...data, deflated: { crc, size: bytes.length } }, z.length);
+        const d = await compressed;
+        void this.#hand(path, d.raw, { ...data, deflated: { crc: d.crc, size: bytes.length } }, d.raw.length);
       }).catch(() => undefined);
     }
     await this.#waitUntil(() => this.#queuedBytes <= this.#maxQueued);
@@ -215,9 +213,13 @@ export class ZipSink implements EntrySink {
   async #deflateStream(path: string, content: Readable, data: EntryData, zlib: ZlibOptions, expected: number): Promise<{ size: number; sha256: string }> {
     // Counted at its expected size while it is deflated: compressed, it is rarely larger.
     this.#queuedBytes += expected;
-    const tap = new ChecksumTap();
-    const compressed = deflateStream(content, tap, { ...zlib, chunkSize: ZLIB_SMALL_CHUNK }).then(
-      (z) => (this.#release(expected - z.length), z),
+    const digest = new DigestStream();
+    const compressed = gzipStream(content, digest, { ...zlib, chunkSize: ZLIB_SMALL_CHUNK }).then(
+      (z) => {
+        const d = unwrapGzip(z, digest.size);
+        this.#release(expected - d.raw.length);
+        return d;
+      },
       (err: Error) => {
         this.#release(expected);
         throw err;
@@ -225,16 +227,32 @@ export class ZipSink implements EntrySink {
     );
     // The turn is taken now, so the entry keeps its place whenever its deflating ends.
     this.#inTurn(async () => {
-      const z = await compressed;
-      void this.#hand(path, z, { ...data, deflated: { crc: tap.crc, size: tap.size } }, z.length);
+      const d = await compressed;
+      void this.#hand(path, d.raw, { ...data, deflated: { crc: d.crc, size: digest.size } }, d.raw.length);
     }).catch(() => undefined);
     await compressed;
     await this.#waitUntil(() => this.#queuedBytes <= this.#maxQueued);
-    return { size: tap.size, sha256: tap.sha256() };
+    return { size: digest.size, sha256: digest.sha256() };
   }
 }
 
-async function deflateStream(content: Readable, tap: ChecksumTap, zlib: ZlibOptions): Promise<Buffer> {
+/*
+ * Entries are gzipped rather than raw-deflated: a gzip member is the same deflate stream
+ * between a 10-byte header and a trailer holding the CRC-32 of the input, which zlib
+ * computes in its own thread as it deflates, instead of on the main thread.
+ */
+
+interface Deflated {
+  /** The raw deflate stream, as a zip entry holds it. */
+  raw: Buffer;
+  crc: number;
+}
+
+function gzipAsync(bytes: Buffer, options: ZlibOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => gzip(bytes, options, (err, z) => (err ? reject(err) : resolve(z))));
+}
+
+async function gzipStream(content: Readable, digest: DigestStream, zlib: ZlibOptions): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let bytes = 0;
   const collect = new Writable({
@@ -244,28 +262,14 @@ async function deflateStream(content: Readable, tap: ChecksumTap, zlib: ZlibOpti
       next();
     },
   });
-  await pipeline(content, tap, createDeflateRaw(zlib), collect);
+  await pipeline(content, digest, createGzip(zlib), collect);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
 }
 
-function deflateRawAsync(bytes: Buffer, options: ZlibOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => deflateRaw(bytes, options, (err, z) => (err ? reject(err) : resolve(z))));
-}
-
-/** Passes bytes on, computing their size, SHA-256 and CRC-32 (which the zip needs). */
-class ChecksumTap extends Transform {
-  readonly #hash = createHash('sha256');
-  size = 0;
-  crc = 0;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#hash.update(chunk);
-    this.crc = crc32(chunk, this.crc);
-    this.size += chunk.length;
-    callback(null, chunk);
-  }
-
-  sha256(): string {
-    return this.#hash.digest('hex');
-  }
+/** Splits zlib's gzip output (no name, comment or extra field: a 10-byte header) into deflate stream and CRC. */
+export function unwrapGzip(z: Buffer, size: number): Deflated {
+  if (z.length < 18 || z[0] !== 0x1f || z[1] !== 0x8b || z[2] !== 8 || z[3] !== 0) throw new Error('zlib produced an unexpected gzip header');
+  const isize = z.readUInt32LE(z.length - 4);
+  if (isize !== size % 0x100000000) throw new Error(`gzip trailer records ${isize} bytes, expected ${size}`);
+  return { raw: z.subarray(10, z.length - 8), crc: z.readUInt32LE(z.length - 8) };
 }
