@@ -107,6 +107,16 @@ describe('ZipSink', () => {
     await expect(out).rejects.toThrow();
   });
 
+  it('lists no manifest while an entry is still being hashed', async () => {
+    const sink = new ZipSink();
+    sink.output.resume();
+    const slow = sink.add('files/slow.txt', chunked(text(200_000, 'slow')), { kind: 'file', size: 200_000 });
+    expect(() => sink.completedEntries()).toThrow("archive entry 'files/slow.txt' is still being written");
+    await slow;
+    expect(sink.completedEntries().map((e) => e.path)).toEqual(['files/slow.txt']);
+    sink.abort(new Error('done'));
+  });
+
   it('refuses a duplicate entry name', async () => {
     const sink = new ZipSink();
     sink.output.resume();

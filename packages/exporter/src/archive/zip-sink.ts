@@ -117,6 +117,13 @@ export class ZipSink implements EntrySink {
     return entry;
   }
 
+  /** Every entry's manifest line, in call order; throws while one is still being hashed (an `add` not awaited). */
+  completedEntries(): readonly ManifestEntry[] {
+    const pending = this.entries.find((e) => e.sha256 === '');
+    if (pending) throw new Error(`archive entry '${pending.path}' is still being written: await every add before rendering the manifest`);
+    return this.entries;
+  }
+
   /** Adds the manifest (which lists every other entry) and closes the zip. */
   async finish(manifest: string): Promise<void> {
     await this.#append('manifest.xml', manifest, { kind: 'subject' });

@@ -249,7 +249,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       counts,
       replacedCharacters: xml.escaper.replaced,
       skipped: source.skipped?.() ?? [],
-      entries: sink.entries,
+      entries: sink.completedEntries(),
     };
     await sink.finish(renderManifest(manifest));
     progress();
