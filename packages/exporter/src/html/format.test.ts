@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryHref, formatSize, safeAnchor, slugify, timeHtml } from './format.js';
+import { clockHtml, dayHeadingHtml, dayOf, entryHref, formatSize, safeAnchor, slugify, timeHtml } from './format.js';
 
 function expected(d: Date): string {
   const iso = d.toISOString();
@@ -24,6 +24,30 @@ describe('timeHtml', () => {
     expect(timeHtml(new Date(NaN))).toContain('unknown time');
     const d = new Date('2024-05-05T05:05:05Z');
     expect(timeHtml(d)).toBe(expected(d));
+  });
+});
+
+describe('clockHtml and day headings', () => {
+  it('shows the UTC clock time with the instant in datetime, for instants in any order', () => {
+    const instants = ['2024-01-02T03:04:05.678Z', '2024-01-02T03:04:59Z', '2024-01-02T03:05:00Z', '1969-12-31T23:59:59.999Z', '2024-01-02T03:04:06Z', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z'].map((s) => new Date(s));
+    for (let i = 0; i < 2000; i++) instants.push(new Date(Date.UTC(2020, 0, 1) + Math.floor(Math.sin(i) * 1e11)));
+    for (const d of instants) {
+      const iso = d.toISOString();
+      expect(clockHtml(d)).toBe(`<time datetime="${iso.slice(0, 19)}Z">${iso.slice(11, 16)}</time>`);
+    }
+  });
+
+  it('gives every day its heading, and none to instants it cannot place', () => {
+    const d = new Date('2024-02-29T23:59:59.999Z');
+    expect(dayOf(d)).toBe(dayOf(new Date('2024-02-29T00:00:00Z')));
+    expect(dayOf(new Date('2024-03-01T00:00:00Z'))).toBe(dayOf(d) + 1);
+    expect(dayOf(new Date('1969-12-31T23:59:59Z'))).toBe(-1);
+    expect(dayHeadingHtml(d)).toBe('<h2 class="day"><time datetime="2024-02-29">2024-02-29</time> UTC</h2>\n');
+    const far = new Date(8.64e15);
+    expect(dayOf(far)).toBeNaN();
+    expect(dayOf(new Date(NaN))).toBeNaN();
+    expect(clockHtml(far)).toBe(timeHtml(far));
+    expect(clockHtml(new Date(NaN))).toContain('unknown time');
   });
 });
 

@@ -50,6 +50,51 @@ export function timeHtml(date: Date): string {
   return cachedHead + (TWO_DIGITS[((ms - minute * MINUTE_MS) / 1000) | 0] as string) + cachedTail;
 }
 
+let clockDay = NaN;
+let clockDayText = '';
+let clockMinute = NaN;
+let clockHead = '';
+let clockTail = '';
+
+/**
+ * A message's `<time>`: the clock time `03:04`, with the instant (to the second) in
+ * `datetime`; the day is in the heading above the message (`dayHeadingHtml`). Fifteen
+ * bytes fewer than `timeHtml` on every message, and how chat apps show a day's messages.
+ * Same caching as `timeHtml`; instants `dayOf` cannot place get `timeHtml` in full.
+ */
+export function clockHtml(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== ms) return '<span class="unk">unknown time</span>';
+  const minute = Math.floor(ms / MINUTE_MS);
+  if (minute !== clockMinute) {
+    const day = Math.floor(ms / DAY_MS);
+    if (day !== clockDay) {
+      const iso = date.toISOString();
+      if (iso.length !== 24) return timeHtml(date);
+      clockDay = day;
+      clockDayText = iso.slice(0, 10);
+    }
+    const minuteOfDay = minute - day * 1440;
+    const hm = (TWO_DIGITS[(minuteOfDay / 60) | 0] as string) + ':' + (TWO_DIGITS[minuteOfDay % 60] as string);
+    clockHead = '<time datetime="' + clockDayText + 'T' + hm + ':';
+    clockTail = 'Z">' + hm + '</time>';
+    clockMinute = minute;
+  }
+  return clockHead + (TWO_DIGITS[((ms - minute * MINUTE_MS) / 1000) | 0] as string) + clockTail;
+}
+
+/** The UTC day of an instant (days since 1970), or NaN when it has no day heading (unknown, or a year outside 0000–9999). */
+export function dayOf(date: Date): number {
+  const ms = date.getTime();
+  return ms >= -62167219200000 && ms < 253402300800000 ? Math.floor(ms / DAY_MS) : NaN;
+}
+
+/** The heading over a day's messages: `<h2 class="day"><time datetime="2024-01-02">2024-01-02</time> UTC</h2>`. */
+export function dayHeadingHtml(date: Date): string {
+  const day = date.toISOString().slice(0, 10);
+  return '<h2 class="day"><time datetime="' + day + '">' + day + '</time> UTC</h2>\n';
+}
+
 /** `timeHtml`, or a dash when the platform did not record the instant. */
 export function optionalTimeHtml(date: Date | undefined): string {
   return date === undefined ? '<span class="unk">—</span>' : timeHtml(date);

@@ -452,6 +452,26 @@ describe('createHtmlView', () => {
     checkLinks(sink);
   });
 
+  it('heads each page and each new UTC day on it with the date, and shows messages with their clock time', async () => {
+    const sink = new MemorySink();
+    const view = createHtmlView({ maxMessagesPerPage: 3 });
+    const conv: Conversation = { id: 'CD', kind: 'channel', name: 'days' };
+    const at = ['2024-03-01T09:00:00Z', '2024-03-01T23:59:59Z', '2024-03-02T00:00:00Z', '2024-03-02T08:30:15Z', '2024-03-04T10:00:00Z'];
+    await runExport(view, sink, { conversations: [{ conversation: conv, messages: at.map((t) => msg('CD', { sentAt: new Date(t) })) }] });
+    const heading = (day: string): string => `<h2 class="day"><time datetime="${day}">${day}</time> UTC</h2>`;
+    const p1 = sink.html('view/c0001-days/page-0001.html');
+    const p2 = sink.html('view/c0001-days/page-0002.html');
+    expect(count(p1, '<h2 class="day">')).toBe(2);
+    expect(p1.indexOf(heading('2024-03-01'))).toBeLessThan(p1.indexOf('<time datetime="2024-03-01T09:00:00Z">09:00</time>'));
+    expect(p1.indexOf('<time datetime="2024-03-01T23:59:59Z">23:59</time>')).toBeLessThan(p1.indexOf(heading('2024-03-02')));
+    expect(p1).toContain('<time datetime="2024-03-02T00:00:00Z">00:00</time>');
+    // The second page starts on a day the first already headed: it gets its own heading.
+    expect(count(p2, '<h2 class="day">')).toBe(2);
+    expect(p2.indexOf(heading('2024-03-02'))).toBeLessThan(p2.indexOf('<time datetime="2024-03-02T08:30:15Z">08:30</time>'));
+    expect(p2).toContain(heading('2024-03-04'));
+    checkLinks(sink);
+  });
+
   it('writes no empty trailing page when the messages fill the last page exactly', async () => {
     const sink = new MemorySink();
     await runExport(createHtmlView({ maxMessagesPerPage: 2 }), sink, {

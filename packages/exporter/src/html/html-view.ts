@@ -3,6 +3,9 @@ import type { ArchivedFile, ExportContext, ExportTotals, ExportView } from '../e
 import type { Conversation, ConversationKind, FileRecord, Grant, Message } from '../source/domain.js';
 import { escapeHtml } from './escape.js';
 import {
+  clockHtml,
+  dayHeadingHtml,
+  dayOf,
   entryHref,
   formatSize,
   isActiveContent,
@@ -103,6 +106,8 @@ interface OpenConversation {
   pages: PageSummary[];
   /** Thread-starting message id → page it is on; bounded, forgets the oldest. */
   roots: RecentIdIndex;
+  /** UTC day (`dayOf`) under the last day heading of the page being filled; NaN before the first. */
+  day: number;
 }
 
 /** A paged list (files, grants) filled one item at a time. */
@@ -250,6 +255,7 @@ class HtmlView implements ExportView {
       pageLastAt: undefined,
       pages: [],
       roots: new RecentIdIndex(this.#maxRoots),
+      day: NaN,
     };
   }
 
@@ -274,12 +280,24 @@ class HtmlView implements ExportView {
   }
 
   #addToPage(c: OpenConversation, message: Message, html: string): void {
-    if (c.items === 0) c.pageFirstAt = message.sentAt;
+    if (c.items === 0) {
+      c.pageFirstAt = message.sentAt;
+      c.day = NaN;
+    }
     c.pageLastAt = message.sentAt;
+    // Each page, and each new UTC day on it, starts with the day's heading; messages show the clock time.
+    const day = dayOf(message.sentAt);
+    let heading = 0;
+    if (day === day && day !== c.day) {
+      const h = dayHeadingHtml(message.sentAt);
+      c.body.append(h);
+      heading = h.length;
+      c.day = day;
+    }
     c.body.append(html);
     c.items++;
     // A huge message fills its page: the next message starts a new one.
-    c.chars = html.length * 2 > this.#maxChars ? this.#maxChars : c.chars + html.length;
+    c.chars = html.length * 2 > this.#maxChars ? this.#maxChars : c.chars + heading + html.length;
     c.count++;
     if (message.threadParentId === undefined || message.threadParentId === message.id) c.roots.set(message.id, c.page);
   }
@@ -355,7 +373,7 @@ class HtmlView implements ExportView {
       '"><bdi>' +
       (mine && m.authorName === undefined ? this.#subjectNameHtml : escapeHtml(m.authorName ?? m.authorId)) +
       '</bdi> ' +
-      timeHtml(m.sentAt);
+      clockHtml(m.sentAt);
     if (m.subtype !== undefined && m.subtype !== '') h += ' <span class="st">' + escapeHtml(m.subtype) + '</span>';
     const edits = m.edits;
     const lastEdit = m.editedAt ?? (edits !== undefined && edits.length > 0 ? edits[edits.length - 1]?.editedAt : undefined);

@@ -46,6 +46,7 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation M
 /* Messages: <article id="m-…" class="[r] [me]"> in <main class="msgs">, starting with the author's <bdi> and the <time>;
    r = thread reply, me = written by the member. */
 .msgs > article { padding: .5rem .75rem; border-bottom: 1px solid var(--line); }
+.msgs > h2.day { font-size: .875rem; font-weight: 600; color: var(--muted); margin: 1rem 0 0; padding: 0 .75rem .25rem; border-bottom: 1px solid var(--line); }
 .msgs > article.me { background: var(--me); }
 .msgs > article.r { margin-left: 2rem; border-left: 3px solid var(--line); }
 .msgs > article:target { outline: 2px solid var(--accent); outline-offset: -2px; }
