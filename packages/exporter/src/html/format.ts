@@ -12,14 +12,44 @@ export function pad4(n: number): string {
 const TWO_DIGITS: readonly string[] = Array.from({ length: 60 }, (_, i) => (i < 10 ? '0' : '') + i);
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-// One-entry caches of the last day and minute formatted: messages come in time order,
-// so most share their day (and in a busy conversation their minute) with the one
-// before, and skip toISOString and most of the concatenation.
-let cachedDay = NaN;
-let cachedDayText = '';
-let cachedMinute = NaN;
-let cachedHead = '';
-let cachedTail = '';
+/**
+ * A one-entry cache of the last day and minute formatted: messages come in time order,
+ * so most share their day (and in a busy conversation their minute) with the one
+ * before, and skip toISOString and most of the concatenation.
+ */
+class TimeFormat {
+  #day = NaN;
+  #dayText = '';
+  #minute = NaN;
+  #head = '';
+  #tail = '';
+
+  /** @param shown the element's text from the day (`2024-01-02`) and the time of day (`03:04`). */
+  constructor(private readonly shown: (day: string, hm: string) => string) {}
+
+  /** The `<time>` element; undefined for a year outside 0000–9999, which toISOString writes as `+275760-09-13T…`. */
+  format(date: Date, ms: number): string | undefined {
+    const minute = Math.floor(ms / MINUTE_MS);
+    if (minute !== this.#minute) {
+      const day = Math.floor(ms / DAY_MS);
+      if (day !== this.#day) {
+        const iso = date.toISOString();
+        if (iso.length !== 24) return undefined;
+        this.#day = day;
+        this.#dayText = iso.slice(0, 10);
+      }
+      const minuteOfDay = minute - day * 1440;
+      const hm = (TWO_DIGITS[(minuteOfDay / 60) | 0] as string) + ':' + (TWO_DIGITS[minuteOfDay % 60] as string);
+      this.#head = '<time datetime="' + this.#dayText + 'T' + hm + ':';
+      this.#tail = 'Z">' + this.shown(this.#dayText, hm) + '</time>';
+      this.#minute = minute;
+    }
+    return this.#head + (TWO_DIGITS[((ms - minute * MINUTE_MS) / 1000) | 0] as string) + this.#tail;
+  }
+}
+
+const FULL = new TimeFormat((day, hm) => day + ' ' + hm + ' UTC');
+const CLOCK = new TimeFormat((_day, hm) => hm);
 
 /**
  * A `<time>` element showing the instant in UTC as `2024-01-02 03:04 UTC`, with the
@@ -31,56 +61,20 @@ let cachedTail = '';
 export function timeHtml(date: Date): string {
   const ms = date.getTime();
   if (ms !== ms) return '<span class="unk">unknown time</span>';
-  const minute = Math.floor(ms / MINUTE_MS);
-  if (minute !== cachedMinute) {
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== cachedDay) {
-      const iso = date.toISOString();
-      // Years outside 0000–9999 come out as `+275760-09-13T…`; show them whole rather than slicing wrongly.
-      if (iso.length !== 24) return '<time datetime="' + iso + '">' + iso + '</time>';
-      cachedDay = day;
-      cachedDayText = iso.slice(0, 10);
-    }
-    const minuteOfDay = minute - day * 1440;
-    const hm = (TWO_DIGITS[(minuteOfDay / 60) | 0] as string) + ':' + (TWO_DIGITS[minuteOfDay % 60] as string);
-    cachedHead = '<time datetime="' + cachedDayText + 'T' + hm + ':';
-    cachedTail = 'Z">' + cachedDayText + ' ' + hm + ' UTC</time>';
-    cachedMinute = minute;
-  }
-  return cachedHead + (TWO_DIGITS[((ms - minute * MINUTE_MS) / 1000) | 0] as string) + cachedTail;
+  // Years outside 0000–9999 are shown whole rather than sliced wrongly.
+  return FULL.format(date, ms) ?? '<time datetime="' + date.toISOString() + '">' + date.toISOString() + '</time>';
 }
-
-let clockDay = NaN;
-let clockDayText = '';
-let clockMinute = NaN;
-let clockHead = '';
-let clockTail = '';
 
 /**
  * A message's `<time>`: the clock time `03:04`, with the instant (to the second) in
  * `datetime`; the day is in the heading above the message (`dayHeadingHtml`). Fifteen
  * bytes fewer than `timeHtml` on every message, and how chat apps show a day's messages.
- * Same caching as `timeHtml`; instants `dayOf` cannot place get `timeHtml` in full.
+ * Instants `dayOf` cannot place get `timeHtml` in full.
  */
 export function clockHtml(date: Date): string {
   const ms = date.getTime();
   if (ms !== ms) return '<span class="unk">unknown time</span>';
-  const minute = Math.floor(ms / MINUTE_MS);
-  if (minute !== clockMinute) {
-    const day = Math.floor(ms / DAY_MS);
-    if (day !== clockDay) {
-      const iso = date.toISOString();
-      if (iso.length !== 24) return timeHtml(date);
-      clockDay = day;
-      clockDayText = iso.slice(0, 10);
-    }
-    const minuteOfDay = minute - day * 1440;
-    const hm = (TWO_DIGITS[(minuteOfDay / 60) | 0] as string) + ':' + (TWO_DIGITS[minuteOfDay % 60] as string);
-    clockHead = '<time datetime="' + clockDayText + 'T' + hm + ':';
-    clockTail = 'Z">' + hm + '</time>';
-    clockMinute = minute;
-  }
-  return clockHead + (TWO_DIGITS[((ms - minute * MINUTE_MS) / 1000) | 0] as string) + clockTail;
+  return CLOCK.format(date, ms) ?? timeHtml(date);
 }
 
 /** The UTC day of an instant (days since 1970), or NaN when it has no day heading (unknown, or a year outside 0000–9999). */
