@@ -530,6 +530,17 @@ describe('a legal hold reaches the storage: no lifecycle rule matches a held arc
     expect(sync.json.storageHolds).toMatchObject({ held: 3, released: 0, retagged: 0, failed: [] });
     expect(sync.json.warnings[0]).toContain('handover-class=handover:held');
     expect(sync.json.warnings.join('\n')).not.toMatch(/would still expire|knows nothing of legal holds/);
+
+    // The repair command on its own: nothing left to change, and every run is on record with its reason.
+    const repair = await cliJson(['hold', 'sync-storage'], env());
+    expect(repair.code, repair.stderr).toBe(0);
+    expect(repair.json.storage).toMatchObject({ held: 3, released: 0, retagged: 0, failed: [] });
+    const synced = await cliJson(['audit', 'list', '--action', 'hold.storage-sync'], env());
+    expect(synced.json.records.map((r: { reason: string; outcome: string }) => `${r.outcome}: ${r.reason}`)).toEqual([
+      'success: keep held archives out of the lifecycle rules about to be written',
+      'success: keep held archives out of the lifecycle rules about to be written',
+      'success: make the storage holds agree with the legal holds',
+    ]);
   });
 
   it('releasing with two approvals gives every archive its class tag back and turns the legal hold OFF', async () => {

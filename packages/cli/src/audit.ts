@@ -8,8 +8,15 @@ export function openAudit(sc: StoreContext): AuditLog {
 /**
  * Runs a state-changing step and records it, success or failure, in the audit log.
  * The record of a failure is best effort: the original error is what the user sees.
+ * `failed` marks a step that returned but did only part of its work (recorded as a failure).
  */
-export async function audited<T>(audit: AuditLog, entry: Omit<AuditEntry, 'outcome'>, step: () => Promise<T>, details?: (result: T) => Record<string, unknown>): Promise<T> {
+export async function audited<T>(
+  audit: AuditLog,
+  entry: Omit<AuditEntry, 'outcome'>,
+  step: () => Promise<T>,
+  details?: (result: T) => Record<string, unknown>,
+  failed?: (result: T) => boolean,
+): Promise<T> {
   let result: T;
   try {
     result = await step();
@@ -19,6 +26,6 @@ export async function audited<T>(audit: AuditLog, entry: Omit<AuditEntry, 'outco
       .catch(() => undefined);
     throw err;
   }
-  await audit.append({ ...entry, outcome: 'success', details: { ...entry.details, ...(details ? details(result) : {}) } });
+  await audit.append({ ...entry, outcome: failed?.(result) ? 'failure' : 'success', details: { ...entry.details, ...(details ? details(result) : {}) } });
   return result;
 }

@@ -1,9 +1,10 @@
 import { Command } from '@commander-js/extra-typings';
 import { assertValidKey, InputError, StoreError, systemClock, type AuditLog } from '@handover/core';
-import { HoldRegistry, isHoldActive, RetentionError, syncStorageHolds, type Hold, type StorageHoldResult } from '@handover/retention';
+import { HoldRegistry, isHoldActive, RetentionError, type Hold, type StorageHoldResult } from '@handover/retention';
 import { openAudit } from '../audit.js';
 import { createContext, type CommandContext, type GlobalOptions } from '../context.js';
 import { createOutput, table } from '../output.js';
+import { syncStorageHoldsAudited } from '../storage-sync.js';
 import { openConfiguredStore, openKeyRing, type StoreContext } from '../store-context.js';
 import type { RunEnv } from '../run-env.js';
 
@@ -149,17 +150,7 @@ export function holdCommand(env: RunEnv): Command<[], Record<string, unknown>> {
       const ctx = createContext(cmd.optsWithGlobals() as GlobalOptions, env.env);
       const out = createOutput(opts.json, env.stdout, env.stderr);
       const sc = openConfiguredStore(ctx);
-      const audit = openAudit(sc);
-      const holds = await new HoldRegistry(sc.store).list();
-      const r = await syncStorageHolds(sc.store, { holds, now: Date.now() });
-      await audit.append({
-        actor: ctx.actor,
-        action: 'hold.storage-sync',
-        target: `${ctx.storeLocation.replace(/\/+$/, '')}/archives/`,
-        reason: 'make the storage holds agree with the legal holds',
-        outcome: r.failed.length === 0 ? 'success' : 'failure',
-        details: { ...r, failed: r.failed.slice(0, 100) },
-      });
+      const r = await syncStorageHoldsAudited(ctx, sc, () => new HoldRegistry(sc.store).list(), Date.now(), 'make the storage holds agree with the legal holds');
       for (const f of r.failed.slice(0, 5)) out.warn(`could not change ${f.key} in the storage: ${f.message}`);
       out.result({ storage: r }, () => `${r.held} object(s) held and ${r.released} released in the storage (${r.retagged} retagged, ${r.legalHolds} storage legal hold changes${r.legalHoldUnsupported ? '; the bucket has no Object Lock' : ''})${r.failed.length > 0 ? `; ${r.failed.length} failed` : ''}`);
       if (r.failed.length > 0) throw new StoreError(`${r.failed.length} object(s) could not be changed in the storage (first: ${r.failed[0]!.key}: ${r.failed[0]!.message}); run it again`, { code: 'E_STORAGE_HOLD' });

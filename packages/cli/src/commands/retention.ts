@@ -1,8 +1,9 @@
 import type { LifecycleRule } from '@aws-sdk/client-s3';
 import { Command } from '@commander-js/extra-typings';
 import { InputError, parseStoreUrl, resolveForcePathStyle, StoreError } from '@handover/core';
-import { CLASS_TAG, HELD_TAG_VALUE, HoldRegistry, isHoldActive, parseDuration, planFromStore, purge, syncStorageHolds, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
+import { CLASS_TAG, HELD_TAG_VALUE, HoldRegistry, isHoldActive, parseDuration, planFromStore, purge, type Plan, type PurgeResult, type RetentionClass } from '@handover/retention';
 import { audited } from '../audit.js';
+import { syncStorageHoldsAudited } from '../storage-sync.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { createOutput, formatBytes, table } from '../output.js';
 import { policiesOf } from '../policies.js';
@@ -173,7 +174,7 @@ export function retentionCommand(env: RunEnv): Command<[], Record<string, unknow
       const holds = await new HoldRegistry(sc.store).list();
       const now = Date.now();
       const active = holds.filter((h) => isHoldActive(h, now));
-      const storage = opts.dryRun ? undefined : await syncStorageHolds(sc.store, { holds, now });
+      const storage = opts.dryRun ? undefined : await syncStorageHoldsAudited(ctx, sc, async () => holds, now, 'keep held archives out of the lifecycle rules about to be written');
       if (storage !== undefined && storage.failed.length > 0) {
         throw new StoreError(
           `${storage.failed.length} held object(s) could not be kept out of the lifecycle rules (first: ${storage.failed[0]!.key}: ${storage.failed[0]!.message}); no rule was written: fix it and run again`,
