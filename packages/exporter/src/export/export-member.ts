@@ -180,8 +180,6 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
     }
   };
 
-  const flushFiles = startFiles;
-
   try {
     for (const v of views) await v.begin(ctx);
 
@@ -209,13 +207,13 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
         }
         count++;
         totals.messages++;
-        if (pending.length >= 64) await flushFiles();
+        if (pending.length >= 64) await startFiles();
         if ((totals.messages & 1023) === 0) {
           options.signal?.throwIfAborted();
           progress();
         }
       }
-      await flushFiles();
+      await startFiles();
       for (const v of views) await v.conversationEnd(c, count);
     }
     await reportFiles(0);
