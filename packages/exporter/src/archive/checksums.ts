@@ -106,3 +106,22 @@ export function adler32(data: Uint8Array, adler = 1, start = 0, end = data.lengt
   }
   return ((s2 << 16) | s1) >>> 0;
 }
+
+const ADLER_BASE = 65521;
+
+/**
+ * Adler-32 of A followed by B, from the checksums of A and B and B's length (zlib's
+ * `adler32_combine`): a row repeated many times is summed once, then combined per copy.
+ */
+export function adler32Combine(adlerA: number, adlerB: number, lengthB: number): number {
+  const rem = lengthB % ADLER_BASE;
+  let sum1 = adlerA & 0xffff;
+  let sum2 = (rem * sum1) % ADLER_BASE;
+  sum1 += (adlerB & 0xffff) + ADLER_BASE - 1;
+  sum2 += (adlerA >>> 16) + (adlerB >>> 16) + ADLER_BASE - rem;
+  if (sum1 >= ADLER_BASE) sum1 -= ADLER_BASE;
+  if (sum1 >= ADLER_BASE) sum1 -= ADLER_BASE;
+  if (sum2 >= ADLER_BASE * 2) sum2 -= ADLER_BASE * 2;
+  if (sum2 >= ADLER_BASE) sum2 -= ADLER_BASE;
+  return ((sum2 << 16) | sum1) >>> 0;
+}
