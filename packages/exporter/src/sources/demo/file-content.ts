@@ -395,11 +395,24 @@ const DAYS = Array.from({ length: 336 }, (_, i) => {
   return `2025-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 });
 
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const DAY_BYTES = DAYS.map(ascii);
+const AUTHOR_BYTES = CSV_AUTHORS.map(ascii);
+const CSV_CLOSE = ascii('"\n');
+const PLAIN_CLOSE = ascii('\n');
+const JSON_ID = ascii('  {"id":');
+const JSON_AT = ascii(',"at":"');
+const JSON_AUTHOR = ascii('T09:00:00Z","author":"');
+const JSON_TEXT = ascii('","text":"');
+const JSON_SCORE = ascii('","score":');
+const JSON_CLOSE = ascii('},\n');
+
 /**
  * Readable text (plain, CSV with a header, a JSON array) made of pool sentences, whole
  * lines only, closed by an ASCII line cut to the exact size: the result is valid UTF-8
- * and, for CSV and JSON, valid in its format. Lines are written straight into the chunk,
- * sentences copied already encoded: no per-line strings beyond the short ASCII framing.
+ * and, for CSV and JSON, valid in its format. Lines are written straight into the chunk:
+ * sentences copied already encoded, numbers as digits, the framing from pre-encoded
+ * bytes, so a line allocates nothing.
  */
 export function textContent(
   format: TextFormat,
@@ -410,7 +423,6 @@ export function textContent(
 ): Content {
   const header = format === 'csv' ? 'id,date,author,amount,note\n' : format === 'json' ? '[\n' : '';
   const size = Math.max(Math.round(target), header.length + FINAL_MIN);
-  const after = format === 'plain' ? '\n' : format === 'csv' ? '"\n' : '';
 
   const open = (): Readable => {
     const prng = rng();
@@ -432,28 +444,63 @@ export function textContent(
         const k = prng.below(pool.texts.length);
         const start = pool.offsets[k]!;
         const end = pool.offsets[k + 1]!;
-        let before = '';
-        let tail = after;
-        const day = DAYS[line % DAYS.length]!;
-        const author = CSV_AUTHORS[line % CSV_AUTHORS.length]!;
+        const id = line + 1;
+        const day = DAY_BYTES[line % DAY_BYTES.length]!;
+        const author = AUTHOR_BYTES[line % AUTHOR_BYTES.length]!;
+        // Drawn in the order the line reads them, so a seed keeps giving the same files.
+        let amount = 0;
+        let cents = 0;
+        let score = 0;
+        let lineBytes = end - start;
         if (format === 'csv') {
-          const cents = prng.below(100);
-          before = `${line + 1},${day},${author},${prng.below(10_000)}.${cents < 10 ? '0' : ''}${cents},"`;
+          cents = prng.below(100);
+          amount = prng.below(10_000);
+          // id,day,author,amount.cents,"text"\n
+          lineBytes += digitCount(id) + 1 + day.length + 1 + author.length + 1 + digitCount(amount) + 3 + 2 + CSV_CLOSE.length;
         } else if (format === 'json') {
-          before = `  {"id":${line + 1},"at":"${day}T09:00:00Z","author":"${author}","text":"`;
-          tail = `","score":${prng.below(100)}},\n`;
+          score = prng.below(100);
+          lineBytes +=
+            JSON_ID.length + digitCount(id) + JSON_AT.length + day.length + JSON_AUTHOR.length + author.length + JSON_TEXT.length +
+            JSON_SCORE.length + digitCount(score) + JSON_CLOSE.length;
+        } else {
+          lineBytes += PLAIN_CLOSE.length;
         }
-        const lineBytes = before.length + (end - start) + tail.length;
-        if (remaining - lineBytes >= FINAL_MIN) {
-          bytes = writeAscii(buf, before, bytes);
-          const src = pool.encoded;
-          for (let i = start; i < end; i++) buf[bytes++] = src[i]!;
-          bytes = writeAscii(buf, tail, bytes);
-          line++;
-          continue;
+        if (remaining - lineBytes < FINAL_MIN) {
+          bytes += buf.write(closingLine(format, id, remaining), bytes, 'latin1');
+          break;
         }
-        bytes += buf.write(closingLine(format, line + 1, remaining), bytes, 'latin1');
-        break;
+        const lineStart = bytes;
+        if (format === 'csv') {
+          bytes = writeDigits(buf, id, bytes);
+          buf[bytes++] = 0x2c; // ,
+          bytes = writeBytes(buf, day, bytes);
+          buf[bytes++] = 0x2c;
+          bytes = writeBytes(buf, author, bytes);
+          buf[bytes++] = 0x2c;
+          bytes = writeDigits(buf, amount, bytes);
+          buf[bytes++] = 0x2e; // .
+          buf[bytes++] = 0x30 + ((cents / 10) | 0);
+          buf[bytes++] = 0x30 + (cents % 10);
+          buf[bytes++] = 0x2c;
+          buf[bytes++] = 0x22; // "
+        } else if (format === 'json') {
+          bytes = writeBytes(buf, JSON_ID, bytes);
+          bytes = writeDigits(buf, id, bytes);
+          bytes = writeBytes(buf, JSON_AT, bytes);
+          bytes = writeBytes(buf, day, bytes);
+          bytes = writeBytes(buf, JSON_AUTHOR, bytes);
+          bytes = writeBytes(buf, author, bytes);
+          bytes = writeBytes(buf, JSON_TEXT, bytes);
+        }
+        bytes = writeBytes(buf, pool.encoded, bytes, start, end);
+        if (format === 'csv') bytes = writeBytes(buf, CSV_CLOSE, bytes);
+        else if (format === 'json') {
+          bytes = writeBytes(buf, JSON_SCORE, bytes);
+          bytes = writeDigits(buf, score, bytes);
+          bytes = writeBytes(buf, JSON_CLOSE, bytes);
+        } else bytes = writeBytes(buf, PLAIN_CLOSE, bytes);
+        if (bytes - lineStart !== lineBytes) throw new Error(`demo text line is ${bytes - lineStart} bytes, expected ${lineBytes}`);
+        line++;
       }
       emitted += bytes;
       return bytes === buf.length ? buf : buf.subarray(0, bytes);
@@ -462,10 +509,29 @@ export function textContent(
   return { size, open };
 }
 
-// Short strings: a JavaScript loop beats a native Buffer.write call per line several times over.
-function writeAscii(buf: Buffer, text: string, at: number): number {
-  for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+// Short runs: a JavaScript loop beats a native copy call per piece several times over.
+function writeBytes(buf: Uint8Array, src: Uint8Array, at: number, start = 0, end = src.length): number {
+  for (let i = start; i < end; i++) buf[at++] = src[i]!;
   return at;
+}
+
+function digitCount(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = (n / 10) | 0;
+    digits++;
+  }
+  return digits;
+}
+
+/** Writes the non-negative integer `n` in decimal. */
+function writeDigits(buf: Uint8Array, n: number, at: number): number {
+  const end = at + digitCount(n);
+  for (let i = end - 1; i >= at; i--) {
+    buf[i] = 0x30 + (n % 10);
+    n = (n / 10) | 0;
+  }
+  return end;
 }
 
 function closingLine(format: TextFormat, id: number, length: number): string {
