@@ -1,3 +1,5 @@
+import { hasLoneSurrogate } from '../xml/escape.js';
+
 /**
  * The one escaper every piece of text goes through, in element content and in quoted
  * attribute values alike. It runs once per field of every message, so it is built for
@@ -11,6 +13,9 @@
  * which keeps the pair as it is.
  */
 const NEEDS_WORK = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+/** The same minus surrogates: when only these pass, surrogates alone matched. */
+const MARKUP = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 /**
  * Alternatives are ordered so a well-formed surrogate pair is matched (and kept) before
@@ -42,5 +47,8 @@ function replaceOne(match: string): string {
  * change what the member wrote more than necessary.
  */
 export function escapeHtml(text: string): string {
-  return NEEDS_WORK.test(text) ? text.replace(TO_REPLACE, replaceOne) : text;
+  const at = text.search(NEEDS_WORK);
+  // Emoji are well-formed pairs: checked in a loop, they need no replace at all.
+  if (at < 0 || (!MARKUP.test(text) && !hasLoneSurrogate(text, at))) return text;
+  return text.replace(TO_REPLACE, replaceOne);
 }

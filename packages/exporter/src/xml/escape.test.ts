@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { Escaper, countIllegal, isoDate, xmlSafe } from './escape.js';
+import { Escaper, countIllegal, hasLoneSurrogate, isoDate, xmlSafe } from './escape.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true });
 
@@ -55,6 +55,34 @@ describe('XML escaping', () => {
         expect(r.text).toBe(xmlSafe(s));
         expect(r.attr).toBe(xmlSafe(s));
         expect(r.replaced).toBe(2 * countIllegal(s));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('hasLoneSurrogate', () => {
+  it.each([
+    ['', false],
+    ['plain', false],
+    ['\uD83D\uDE00', false],
+    ['a\uD83D\uDE00b\uD83C\uDF89', false],
+    ['\uD800', true],
+    ['\uDC00', true],
+    ['x\uD83D', true],
+    ['\uDE00\uD83D', true],
+    ['\uD83D\uD83D\uDE00', true],
+    ['\uD83D\uDE00\uDE00', true],
+  ])('says whether %j has a lone surrogate: %s', (s, expected) => {
+    expect(hasLoneSurrogate(s)).toBe(expected);
+  });
+
+  it('agrees with the lone-surrogate regex for any UTF-16 string', () => {
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    const units = fc.string({ unit: fc.constantFrom('a', '\uD83D', '\uDE00', '\uDBFF', '\uDC00', '\u4F60'), maxLength: 12 });
+    fc.assert(
+      fc.property(units, (s) => {
+        expect(hasLoneSurrogate(s)).toBe(lone.test(s));
       }),
       { numRuns: 3000 },
     );

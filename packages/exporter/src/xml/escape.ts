@@ -12,6 +12,10 @@
 const NEEDS_TEXT = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const NEEDS_ATTR = /[&<>"'\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
+// The same minus surrogates: when only these pass, surrogates alone sent the string here.
+const TEXT_MARKUP = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const ATTR_MARKUP = /[&<>"'\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
 // Without the `u` flag the regex sees UTF-16 code units, which is what finding lone surrogates needs.
 const TEXT_RE = /[&<>\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ATTR_RE = /[&<>"'\t\n\r]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
@@ -43,15 +47,34 @@ export class Escaper {
 
   /** Escape element content. */
   text(s: string): string {
-    if (!NEEDS_TEXT.test(s)) return s;
+    const at = s.search(NEEDS_TEXT);
+    if (at < 0 || (!TEXT_MARKUP.test(s) && !hasLoneSurrogate(s, at))) return s;
     return s.replace(TEXT_RE, this.#replace);
   }
 
   /** Escape an attribute value (also keeps tabs and newlines, which attribute normalization would eat). */
   attr(s: string): string {
-    if (!NEEDS_ATTR.test(s)) return s;
+    const at = s.search(NEEDS_ATTR);
+    if (at < 0 || (!ATTR_MARKUP.test(s) && !hasLoneSurrogate(s, at))) return s;
     return s.replace(ATTR_RE, this.#replace);
   }
+}
+
+/**
+ * Whether `s` has, at or after `from`, a surrogate that is not half of a well-formed pair.
+ * Emoji are surrogate pairs: common and legal. Checking pairs in a loop costs a third of
+ * the look-around replace they would otherwise go through, which finds nothing to change.
+ */
+export function hasLoneSurrogate(s: string, from = 0): boolean {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return true; // a low half with no high half before it
+    const next = s.charCodeAt(i + 1); // NaN past the end
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+    i++;
+  }
+  return false;
 }
 
 const ILLEGAL_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
