@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { openZip, readAll } from '../verify/zip-reader.js';
 import { crc32 } from './checksums.js';
 import { gzipSync, inflateRawSync } from 'node:zlib';
-import { ZipSink, unwrapGzip } from './zip-sink.js';
+import { ZipSink, type ManifestEntry, unwrapGzip } from './zip-sink.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'handover-zip-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ describe('ZipSink', () => {
   it('writes in call order, deflating small entries early, and every CRC and hash matches the bytes', async () => {
     const path = join(dir, 'mixed.zip');
     // A small queue, so that adds really wait for earlier entries to be written.
-    const sink = new ZipSink({ maxQueuedBytes: 256 * 1024 });
+    const sink = new ZipSink({ maxQueuedBytes: 256 * 1024, manifestLine: (e) => `${e.path} ${e.size} ${e.sha256} ${e.kind}\n` });
     const done = pipeline(sink.output, createWriteStream(path));
     const expected = new Map<string, Buffer>();
     const adds: Promise<unknown>[] = [];
@@ -67,17 +67,20 @@ describe('ZipSink', () => {
     add('files/large.txt', text(2 * 1024 * 1024, 'large'), 'large-stream');
     add('files/random.dat', randomBytes(300_000), 'small-stream');
     add('empty.txt', Buffer.alloc(0), 'buffer');
-    await Promise.all(adds);
-    expect(sink.entries.map((e) => e.path)).toEqual([...expected.keys()]);
-    for (const e of sink.entries) {
+    const entries = (await Promise.all(adds)) as ManifestEntry[];
+    expect(entries.map((e) => e.path)).toEqual([...expected.keys()]);
+    for (const e of entries) {
       const bytes = expected.get(e.path)!;
       expect({ path: e.path, size: e.size, sha256: e.sha256 }).toEqual({ path: e.path, size: bytes.length, sha256: sha(bytes) });
     }
-    await sink.finish('<manifest/>');
+    await sink.finish('<manifest>\n', '</manifest>\n');
     await done;
 
     const read = await readZip(path);
     expect(read.map((r) => r.name)).toEqual([...expected.keys(), 'manifest.xml']);
+    // One line per entry in call order, also for entries that finished hashing out of order.
+    const lines = [...expected].map(([name, bytes]) => `${name} ${bytes.length} ${sha(bytes)} file\n`);
+    expect(read.find((r) => r.name === 'manifest.xml')?.bytes.toString('utf8')).toBe(`<manifest>\n${lines.join('')}</manifest>\n`);
     for (const r of read) {
       if (r.name === 'manifest.xml') continue;
       const bytes = expected.get(r.name)!;
@@ -107,13 +110,12 @@ describe('ZipSink', () => {
     await expect(out).rejects.toThrow();
   });
 
-  it('lists no manifest while an entry is still being hashed', async () => {
-    const sink = new ZipSink();
+  it('refuses to finish the archive while an entry is still being hashed', async () => {
+    const sink = new ZipSink({ manifestLine: (e) => `${e.path}\n` });
     sink.output.resume();
     const slow = sink.add('files/slow.txt', chunked(text(200_000, 'slow')), { kind: 'file', size: 200_000 });
-    expect(() => sink.completedEntries()).toThrow("archive entry 'files/slow.txt' is still being written");
-    await slow;
-    expect(sink.completedEntries().map((e) => e.path)).toEqual(['files/slow.txt']);
+    await expect(sink.finish('')).rejects.toThrow("archive entry 'files/slow.txt' is still being written");
+    expect((await slow).sha256).toBe(sha(text(200_000, 'slow')));
     sink.abort(new Error('done'));
   });
 

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, gzip, type ZlibOptions } from 'node:zlib';
 import { ZipArchive, type EntryData } from 'archiver';
 import { DigestStream } from '@handover/core';
+import { ByteBuilder } from './byte-builder.js';
 import type { AddEntryOptions, EntryKind, EntrySink } from '../export/view.js';
 
 /** 128 KiB zlib chunks: a sixteenth of the callbacks (and output writes) of the 16 KiB default. */
@@ -35,6 +36,12 @@ export interface ZipSinkOptions {
   date?: Date;
   /** Bytes of entries (in memory, or deflated and waiting their turn) that may wait before `add` blocks. Default 8 MiB. */
   maxQueuedBytes?: number;
+  /**
+   * Renders an entry's line in the manifest. Lines are rendered in call order as soon as
+   * an entry and all before it are hashed, and kept as UTF-8 outside the heap until
+   * `finish` writes them between the manifest's head and tail. Without it, no lines are kept.
+   */
+  manifestLine?: (entry: ManifestEntry) => string;
 }
 
 interface Written {
@@ -59,7 +66,11 @@ interface Written {
  * hash is known only then.
  */
 export class ZipSink implements EntrySink {
-  readonly entries: ManifestEntry[] = [];
+  /** Entries not yet rendered into the manifest's lines, oldest first, from `#openHead` on. */
+  #open: ManifestEntry[] = [];
+  #openHead = 0;
+  readonly #lines = new ByteBuilder(64 * 1024);
+  readonly #manifestLine: ((entry: ManifestEntry) => string) | undefined;
   readonly #zip: ZipArchive;
   readonly #names = new Set<string>();
   /** Entries handed to the zip writer and not yet written, in its order. */
@@ -77,6 +88,7 @@ export class ZipSink implements EntrySink {
     this.#date = options.date ?? new Date();
     this.#maxQueued = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#zlib = { level: options.level ?? 6, chunkSize: ZLIB_CHUNK };
+    this.#manifestLine = options.manifestLine;
     this.#zip = new ZipArchive({ zlib: this.#zlib, highWaterMark: 1 << 20 });
     this.#zip.on('entry', (data) => {
       const w = this.#written[0];
@@ -110,23 +122,39 @@ export class ZipSink implements EntrySink {
     this.#names.add(path);
     // Listed in call order, whatever order the entries finish hashing in.
     const entry: ManifestEntry = { path, size: 0, sha256: '', kind: options.kind, ...(options.records === undefined ? {} : { records: options.records }) };
-    this.entries.push(entry);
+    if (this.#manifestLine) this.#open.push(entry);
     const { size, sha256 } = await this.#append(path, content, options);
     entry.size = size;
     entry.sha256 = sha256;
+    this.#renderLines();
     return entry;
   }
 
-  /** Every entry's manifest line, in call order; throws while one is still being hashed (an `add` not awaited). */
-  completedEntries(): readonly ManifestEntry[] {
-    const pending = this.entries.find((e) => e.sha256 === '');
-    if (pending) throw new Error(`archive entry '${pending.path}' is still being written: await every add before rendering the manifest`);
-    return this.entries;
+  /** Renders the lines of the oldest entries that are hashed, up to the first that is not. */
+  #renderLines(): void {
+    const open = this.#open;
+    while (this.#openHead < open.length && open[this.#openHead]!.sha256 !== '') {
+      this.#lines.append(this.#manifestLine!(open[this.#openHead]!));
+      this.#openHead++;
+    }
+    // Dropped once rendered: a long export must not keep an object per entry.
+    if (this.#openHead === open.length) {
+      this.#open = [];
+      this.#openHead = 0;
+    } else if (this.#openHead > 1024) {
+      this.#open = open.slice(this.#openHead);
+      this.#openHead = 0;
+    }
   }
 
-  /** Adds the manifest (which lists every other entry) and closes the zip. */
-  async finish(manifest: string): Promise<void> {
-    await this.#append('manifest.xml', manifest, { kind: 'subject' });
+  /**
+   * Adds the manifest, `head`, then every entry's line (see `manifestLine`) in call
+   * order, then `tail`, and closes the zip. Every `add` must have resolved by then.
+   */
+  async finish(head: string, tail = ''): Promise<void> {
+    const pending = this.#open[this.#openHead];
+    if (pending) throw new Error(`archive entry '${pending.path}' is still being written: await every add before finishing the archive`);
+    await this.#append('manifest.xml', this.#lines.take(head, tail), { kind: 'subject' });
     await this.#order;
     await this.#waitUntil(() => this.#written.length === 0 && this.#queuedBytes === 0);
     await this.#zip.finalize();

@@ -8,7 +8,7 @@ import { ZipSink, type ManifestEntry } from '../archive/zip-sink.js';
 import { fileEntryName } from '../archive/entry-names.js';
 import { isAlreadyCompressed } from '../archive/compression.js';
 import { XmlView, type PartLimits } from '../xml/xml-view.js';
-import { renderManifest, type Manifest, type ManifestCounts } from '../xml/manifest.js';
+import { manifestEntryLine, renderManifestFrame, type Manifest, type ManifestCounts } from '../xml/manifest.js';
 import { Pseudonymizer } from './pseudonymizer.js';
 
 export const GENERATOR = { name: 'handover', version: '0.1.0' } as const;
@@ -86,7 +86,7 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
   }
   const pseudo = options.pseudonymizeOthers ? new Pseudonymizer(options.pseudonymKey!, member.id) : undefined;
 
-  const sink = new ZipSink({ level: options.level, date: createdAt });
+  const sink = new ZipSink({ level: options.level, date: createdAt, manifestLine: manifestEntryLine });
   const stored = destination(sink.output);
   // When the destination fails (the endpoint died, the disk is full) it stops reading, and
   // the zip would wait forever for it: stop writing, and report the destination's error,
@@ -247,9 +247,9 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       counts,
       replacedCharacters: xml.escaper.replaced,
       skipped: source.skipped?.() ?? [],
-      entries: sink.completedEntries(),
     };
-    await sink.finish(renderManifest(manifest));
+    const frame = renderManifestFrame(manifest);
+    await sink.finish(frame.head, frame.tail);
     progress();
     const result = await stored;
     return { manifest, counts: { ...counts, replacedCharacters: xml.escaper.replaced }, destination: result };
