@@ -48,7 +48,7 @@ export function measure(cmd, args, options = {}) {
 
 /**
  * The Node flags the CLI is started with: those on its shebang line (see packages/cli/src/bin.ts).
- * The environment set there (MALLOC_ARENA_MAX) is set here for every process a benchmark starts.
+ * The environment set there (the glibc malloc settings) is set here for every process a benchmark starts.
  */
 export const NODE_FLAGS = (() => {
   const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
