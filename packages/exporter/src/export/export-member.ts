@@ -191,7 +191,9 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
       let count = 0;
       const from = conv.memberJoinedAt?.getTime() ?? -Infinity;
       const to = conv.memberLeftAt?.getTime() ?? Infinity;
-      for await (const raw of source.messages(conv)) {
+      // One asynchronous step per batch where the source offers batches, else per message.
+      const batches = source.messageBatches ? source.messageBatches(conv) : oneByOne(source.messages(conv));
+      for await (const batch of batches) for (const raw of batch) {
         if (scope === 'authored') {
           if (raw.authorId !== member.id) continue;
         } else {
@@ -261,3 +263,6 @@ export async function exportMember<T>(options: ExportOptions, destination: (zip:
   }
 }
 
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
+  for await (const item of items) yield [item];
+}

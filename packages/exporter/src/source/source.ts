@@ -31,6 +31,14 @@ export interface Source {
    */
   messages(conversation: Conversation): AsyncIterable<Message>;
 
+  /**
+   * Optional: the same messages as `messages(conversation)`, in the same order, handed
+   * over in batches. A source that has many messages at hand at once (generated, or
+   * parsed from one file) offers it so that the exporter takes one asynchronous step
+   * per batch instead of one per message, a sixth of a microsecond each.
+   */
+  messageBatches?(conversation: Conversation): AsyncIterable<readonly Message[]>;
+
   /** Third-party app authorizations of the member, active, expired and revoked. */
   grants(memberId: string): AsyncIterable<Grant>;
 

@@ -287,6 +287,18 @@ describe('demo source', () => {
       }
     });
 
+    it('hands the same messages out in batches of at most 256, in the same order', async () => {
+      const source = createDemoSource({ messages: 3_000 });
+      for await (const conversation of source.conversations('alice')) {
+        const single = (await collect(source.messages(conversation))).map(fingerprint);
+        const batches = await collect(source.messageBatches!(conversation));
+        expect(batches.flat().map(fingerprint)).toEqual(single);
+        expect(batches.every((b) => b.length > 0 && b.length <= 256)).toBe(true);
+        // Full batches but the last: a batch per message would defeat the point.
+        expect(batches.slice(0, -1).every((b) => b.length === 256)).toBe(true);
+      }
+    });
+
     it('streams 200,000 messages and gives exactly that many', async () => {
       const source = createDemoSource({ messages: 200_000, attachmentBytes: 0 });
       let count = 0;

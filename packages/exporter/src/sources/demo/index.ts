@@ -102,8 +102,11 @@ function copyGrant(grant: Grant): Grant {
 }
 
 // Fails when iterated, not when called: callers handle errors where they consume messages.
-async function* failing(error: Error): AsyncGenerator<never> {
-  throw error;
+/** Messages handed out per batch: enough to make the per-batch step negligible, few enough to stay small. */
+const MESSAGE_BATCH = 256;
+
+async function* unbatch<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }
 
 /** The author name messages of an erased member carry from then on. */
@@ -262,22 +265,24 @@ class DemoSource implements Source {
   }
 
   messages(conversation: Conversation): AsyncIterable<Message> {
-    // The common case (nothing erased, nothing to load) hands out the generator itself: no extra await per message.
-    if (this.#ready && this.#erased.size === 0) return this.#generated(conversation);
-    return this.#scrubbed(conversation);
+    return unbatch(this.messageBatches(conversation));
   }
 
-  #generated(conversation: Conversation): AsyncIterable<Message> {
+  async *messageBatches(conversation: Conversation): AsyncGenerator<readonly Message[]> {
+    // Erasures are known once the state is loaded; the common case (nothing erased) hands messages out as generated.
+    if (!this.#ready) await this.#load();
     const plan = this.#workspace.plans.get(conversation.id);
-    if (plan === undefined) {
-      return failing(new NotFoundError(`demo source: no conversation '${conversation.id}'; list them with conversations(memberId)`));
+    if (plan === undefined) throw new NotFoundError(`demo source: no conversation '${conversation.id}'; list them with conversations(memberId)`);
+    const scrub = this.#erased.size > 0;
+    let batch: Message[] = [];
+    for (const message of generateMessages(plan, this.#workspace.context)) {
+      batch.push(scrub ? this.#scrub(message) : message);
+      if (batch.length === MESSAGE_BATCH) {
+        yield batch;
+        batch = [];
+      }
     }
-    return generateMessages(plan, this.#workspace.context);
-  }
-
-  async *#scrubbed(conversation: Conversation): AsyncGenerator<Message> {
-    await this.#load();
-    for await (const message of this.#generated(conversation)) yield this.#scrub(message);
+    if (batch.length > 0) yield batch;
   }
 
   /** Attributes what erased members left behind to their tombstones (see the comment above the class). */

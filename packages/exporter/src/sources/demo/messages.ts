@@ -175,8 +175,11 @@ function fixedMessage(event: FixedEvent, id: string, plan: ConversationPlan, at:
   return message;
 }
 
-/** Messages of `plan` in sentAt order (strictly increasing, millisecond resolution). */
-export async function* generateMessages(plan: ConversationPlan, ctx: GeneratorContext): AsyncGenerator<Message> {
+/**
+ * Messages of `plan` in sentAt order (strictly increasing, millisecond resolution).
+ * Synchronous: generating needs no I/O, and the source batches them (see `messageBatches`).
+ */
+export function* generateMessages(plan: ConversationPlan, ctx: GeneratorContext): Generator<Message> {
   const rng = prngFor(ctx.seed, 'messages', plan.id);
   const { participants, fixed, langs } = plan;
   const byId = new Map(participants.map((p) => [p.id, p]));
