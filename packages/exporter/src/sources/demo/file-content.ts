@@ -96,8 +96,9 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
 
 /**
  * A truecolour 8-bit PNG. Pixel data goes in stored deflate blocks, one per IDAT chunk:
- * the size is then a formula of width and height, each chunk's CRC can be computed
- * before it is sent, and noise would not compress anyway. Any PNG decoder reads it.
+ * the size is then a formula of width and height, and each chunk's CRC can be computed
+ * before it is sent. Archives store PNGs as they are, so compressing them would only cost
+ * time. Any PNG decoder reads it.
  */
 export function pngContent(width: number, height: number, style: PngStyle, rng: RngFactory): Content {
   const rowBytes = 1 + 3 * width;

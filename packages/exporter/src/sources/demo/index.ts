@@ -101,7 +101,6 @@ function copyGrant(grant: Grant): Grant {
   return copy;
 }
 
-// Fails when iterated, not when called: callers handle errors where they consume messages.
 /** Messages handed out per batch: enough to make the per-batch step negligible, few enough to stay small. */
 const MESSAGE_BATCH = 256;
 
