@@ -2,7 +2,7 @@
 // time `handover verify`, and check peak RSS at 1x and 10x the data.
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { handover, measure, must, row, fmt, has } from './lib.mjs';
+import { handover, measure, must, row, fmt, has, viewContext } from './lib.mjs';
 import { createDemoSource, XmlView } from '@handover/exporter';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
@@ -22,7 +22,7 @@ async function xmlThroughput() {
   for (const c of convs) for await (const _m of source.messages(c)) n++;
   const genS = (performance.now() - t0) / 1000;
   const view = new XmlView();
-  await view.begin({ subject: member, memberships: [], request: { id: 'b', reason: 'bench', requester: 'bench', legalBasis: 'bench', scope: 'participant' }, createdAt: new Date(), sourceName: 'demo', generator: { name: 'handover', version: 'bench' }, pseudonymized: false, sink });
+  await view.begin(viewContext(member, sink));
   t0 = performance.now();
   for (const c of convs) {
     await view.conversationStart(c);

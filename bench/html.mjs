@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BIN, NODE_FLAGS, handover, measure, must, row, fmt } from './lib.mjs';
+import { createDemoSource, createHtmlView, XmlView } from '@handover/exporter';
+import { BIN, NODE_FLAGS, handover, measure, must, row, fmt, viewContext } from './lib.mjs';
 
 const MESSAGES = Number(process.env.BENCH_HTML_MESSAGES ?? process.env.BENCH_MESSAGES ?? 1_000_000);
 // Attachments scale with the messages unless set: 1,100 bytes a message, 1.1 GB at 1,000,000.
@@ -13,6 +14,7 @@ const BYTES = Number(process.env.BENCH_HTML_ATTACHMENT_BYTES ?? process.env.BENC
 // Pairs of runs; the fastest of each kind is compared (the least disturbed by other work), and the least CPU time of each.
 const RUNS = Math.max(1, Number(process.env.BENCH_HTML_RUNS ?? 1));
 const TARGET = 0.25;
+const VIEW_MESSAGES = Number(process.env.BENCH_HTML_VIEW_MESSAGES ?? 300_000);
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -26,6 +28,50 @@ async function exportOnce(args) {
   const m = /__CPU__ ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
   if (m === null) return { ...r, cpuS: undefined };
   return { ...r, stderr: r.stderr.slice(0, m.index), cpuS: Number(m[1]) + Number(m[2]) };
+}
+
+/**
+ * Where the pages' cost comes from: the same demo messages, generated once and kept,
+ * rendered by the XML view and by the HTML view in this process, each into a sink that
+ * only counts bytes. CPU time of the best of three rounds, per message. No target: it
+ * explains the export figures, which are the judged ones.
+ */
+async function viewCosts() {
+  const source = createDemoSource({ messages: VIEW_MESSAGES, attachmentBytes: 0 });
+  const member = await source.findMember('alice');
+  const conversations = [];
+  let total = 0;
+  for await (const conversation of source.conversations(member.id)) {
+    const messages = [];
+    for await (const m of source.messages(conversation)) messages.push(m);
+    conversations.push({ conversation, messages });
+    total += messages.length;
+  }
+  const costs = {};
+  for (const [name, make] of [['xml', () => new XmlView()], ['html', () => createHtmlView()]]) {
+    let best = Infinity;
+    let bytes = 0;
+    for (let round = 0; round < 3; round++) {
+      let counted = 0;
+      const sink = { add: async (_path, content) => void (counted += typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength) };
+      const view = make();
+      await view.begin(viewContext(member, sink));
+      const start = process.cpuUsage();
+      for (const { conversation, messages } of conversations) {
+        await view.conversationStart(conversation);
+        for (const m of messages) {
+          const wait = view.message(m);
+          if (wait) await wait;
+        }
+        await view.conversationEnd(conversation, messages.length);
+      }
+      const used = process.cpuUsage(start);
+      best = Math.min(best, (used.user + used.system) / total);
+      bytes = counted / total;
+    }
+    costs[name] = { us: best, bytes };
+  }
+  return { total, ...costs };
 }
 
 export async function benchHtml(dir) {
@@ -69,6 +115,10 @@ export async function benchHtml(dir) {
   row('messages exported', html.counts.messages.toLocaleString('en-US'));
   row('archive size --no-html / with HTML', `${(sizes.plain / 1e6).toFixed(0)} / ${(sizes.html / 1e6).toFixed(0)} MB`);
   row('peak RSS --no-html / with HTML', `${fmt.mb(plain.peakRssMB)} / ${fmt.mb(html.peakRssMB)}`);
+  const v = await viewCosts();
+  const perMessage = (c) => `${c.us.toFixed(2)} µs, ${Math.round(c.bytes)} B`;
+  row(`per message (${v.total.toLocaleString('en-US')}): XML view`, perMessage(v.xml));
+  row('per message: HTML view', perMessage(v.html), `${(v.html.us / v.xml.us).toFixed(2)}× the XML view`);
   row('load average after (1/5/15 min)', load());
   return { plain: plain.wallS, html: html.wallS, overhead };
 }

@@ -89,3 +89,17 @@ export function row(label, value, target = '', ok) {
   const v = ok === undefined ? '' : verdict(ok);
   console.log(`  ${label.padEnd(44)} ${String(value).padEnd(22)} ${target.padEnd(22)} ${v}`);
 }
+
+/** The context a view is begun with when a benchmark drives it directly, with `sink` counting what it is given. */
+export function viewContext(member, sink) {
+  return {
+    subject: member,
+    memberships: [],
+    request: { id: 'b', reason: 'bench', requester: 'bench', legalBasis: 'bench', scope: 'participant' },
+    createdAt: new Date(),
+    sourceName: 'demo',
+    generator: { name: 'handover', version: 'bench' },
+    pseudonymized: false,
+    sink,
+  };
+}
