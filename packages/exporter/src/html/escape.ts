@@ -1,4 +1,4 @@
-import { hasLoneSurrogate } from '../xml/escape.js';
+import { needsReplacing } from '../xml/escape.js';
 
 /**
  * The one escaper every piece of text goes through, in element content and in quoted
@@ -47,8 +47,5 @@ function replaceOne(match: string): string {
  * change what the member wrote more than necessary.
  */
 export function escapeHtml(text: string): string {
-  const at = text.search(NEEDS_WORK);
-  // Emoji are well-formed pairs: checked in a loop, they need no replace at all.
-  if (at < 0 || (!MARKUP.test(text) && !hasLoneSurrogate(text, at))) return text;
-  return text.replace(TO_REPLACE, replaceOne);
+  return needsReplacing(text, NEEDS_WORK, MARKUP) ? text.replace(TO_REPLACE, replaceOne) : text;
 }

@@ -47,17 +47,23 @@ export class Escaper {
 
   /** Escape element content. */
   text(s: string): string {
-    const at = s.search(NEEDS_TEXT);
-    if (at < 0 || (!TEXT_MARKUP.test(s) && !hasLoneSurrogate(s, at))) return s;
-    return s.replace(TEXT_RE, this.#replace);
+    return needsReplacing(s, NEEDS_TEXT, TEXT_MARKUP) ? s.replace(TEXT_RE, this.#replace) : s;
   }
 
   /** Escape an attribute value (also keeps tabs and newlines, which attribute normalization would eat). */
   attr(s: string): string {
-    const at = s.search(NEEDS_ATTR);
-    if (at < 0 || (!ATTR_MARKUP.test(s) && !hasLoneSurrogate(s, at))) return s;
-    return s.replace(ATTR_RE, this.#replace);
+    return needsReplacing(s, NEEDS_ATTR, ATTR_MARKUP) ? s.replace(ATTR_RE, this.#replace) : s;
   }
+}
+
+/**
+ * Whether an escaper must run its replace on `s`: `needs` matches anything it may change,
+ * surrogates included, and `markup` the same minus surrogates. Emoji are well-formed
+ * pairs: when surrogates alone matched, a loop checks the pairs instead of the replace.
+ */
+export function needsReplacing(s: string, needs: RegExp, markup: RegExp): boolean {
+  const at = s.search(needs);
+  return at >= 0 && (markup.test(s) || hasLoneSurrogate(s, at));
 }
 
 /**

@@ -63,6 +63,8 @@ interface GradientColours {
   gxs: Int32Array;
 }
 
+const NO_COLUMNS = new Int32Array(0);
+
 function gradientColumns(width: number): Int32Array {
   return Int32Array.from({ length: width }, (_, x) => ((x * 255) / width) | 0);
 }
@@ -117,7 +119,8 @@ export function pngContent(width: number, height: number, style: PngStyle, rng: 
     const head = Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr)]);
 
     // Per-image colours so gradients differ from file to file.
-    const colours: GradientColours = { r0: prng.below(256), g0: prng.below(256), b0: prng.below(256), gxs: gradientColumns(width) };
+    // Noise images draw the colours too and leave them unused, so that a seed keeps giving the same files.
+    const colours: GradientColours = { r0: prng.below(256), g0: prng.below(256), b0: prng.below(256), gxs: style === 'gradient' ? gradientColumns(width) : NO_COLUMNS };
     // Rows come in at most 256 bands (by gy); the rows of one band repeat the band's first
     // row, noise included. A row is thus drawn and summed once per band, and every further
     // row costs a copy and an O(1) Adler-32 combine.
