@@ -1,10 +1,12 @@
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { slimZipEntry, yauzlEntry, type SlimZipEntry } from '../archive/slim-zip-entry.js';
 
 /** A zip opened for reading its entries one at a time (yauzl, random access on a file). */
 export interface ZipReader {
-  entries: yauzl.Entry[];
-  open(entry: yauzl.Entry): Promise<Readable>;
+  /** Every entry, in the zip's order, kept slim: an archive can hold hundreds of thousands. */
+  entries: SlimZipEntry[];
+  open(entry: SlimZipEntry): Promise<Readable>;
   close(): void;
 }
 
@@ -12,10 +14,10 @@ export async function openZip(path: string): Promise<ZipReader> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, z) => (err ? reject(err) : resolve(z))),
   );
-  const entries: yauzl.Entry[] = [];
+  const entries: SlimZipEntry[] = [];
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (e: yauzl.Entry) => {
-      entries.push(e);
+      entries.push(slimZipEntry(e));
       zip.readEntry();
     });
     zip.on('end', () => resolve());
@@ -24,7 +26,7 @@ export async function openZip(path: string): Promise<ZipReader> {
   });
   return {
     entries,
-    open: (entry) => new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s)))),
+    open: (entry) => new Promise<Readable>((resolve, reject) => zip.openReadStream(yauzlEntry(entry), (err, s) => (err ? reject(err) : resolve(s)))),
     close: () => zip.close(),
   };
 }

@@ -2,22 +2,8 @@ import { basename } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import yauzl from 'yauzl';
+import { slimZipEntry, yauzlEntry, type SlimZipEntry } from '../../archive/slim-zip-entry.js';
 import { SourceFormatError } from './source-format-error.js';
-
-/**
- * What is kept per entry: the few numbers `openReadStream` needs. yauzl's own `Entry`
- * keeps raw name, extra-field and comment buffers too; a Slack export can hold a
- * hundred thousand day files, so the index keeps ~60 bytes of numbers per entry
- * (plus its name as the map key) and rebuilds an `Entry` when one is opened.
- */
-interface SlimEntry {
-  offset: number;
-  compressedSize: number;
-  uncompressedSize: number;
-  compressionMethod: number;
-  flags: number;
-  crc32: number;
-}
 
 const DAMAGED_HINT = 'The zip is damaged or incomplete: download the export again, or pass the unpacked directory instead.';
 
@@ -32,7 +18,7 @@ const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number })
 export class ZipIndex {
   private constructor(
     private readonly zip: yauzl.ZipFile,
-    private readonly entries: Map<string, SlimEntry>,
+    private readonly entries: Map<string, SlimZipEntry>,
     /** The zip's base name, for messages. */
     readonly label: string,
   ) {}
@@ -47,20 +33,11 @@ export class ZipIndex {
     }).catch((cause: unknown) => {
       throw new SourceFormatError(label, `not a readable zip archive (${describe(cause)})`, { cause, hint: DAMAGED_HINT });
     });
-    const entries = new Map<string, SlimEntry>();
+    const entries = new Map<string, SlimZipEntry>();
     try {
       await new Promise<void>((resolve, reject) => {
         zip.on('entry', (entry: yauzl.Entry) => {
-          if (!entry.fileName.endsWith('/') && !entries.has(entry.fileName)) {
-            entries.set(entry.fileName, {
-              offset: entry.relativeOffsetOfLocalHeader,
-              compressedSize: entry.compressedSize,
-              uncompressedSize: entry.uncompressedSize,
-              compressionMethod: entry.compressionMethod,
-              flags: entry.generalPurposeBitFlag,
-              crc32: entry.crc32,
-            });
-          }
+          if (!entry.fileName.endsWith('/') && !entries.has(entry.fileName)) entries.set(entry.fileName, slimZipEntry(entry));
           zip.readEntry();
         });
         zip.once('end', () => resolve());
@@ -91,15 +68,7 @@ export class ZipIndex {
   async openStream(name: string): Promise<Readable> {
     const slim = this.entries.get(name);
     if (slim === undefined) throw new SourceFormatError(name, 'no such entry', { container: this.label, hint: DAMAGED_HINT });
-    const entry = Object.assign(new yauzl.Entry(), {
-      fileName: name,
-      relativeOffsetOfLocalHeader: slim.offset,
-      compressedSize: slim.compressedSize,
-      uncompressedSize: slim.uncompressedSize,
-      compressionMethod: slim.compressionMethod,
-      generalPurposeBitFlag: slim.flags,
-      crc32: slim.crc32,
-    });
+    const entry = yauzlEntry(slim);
     const damaged = (cause: unknown): SourceFormatError =>
       new SourceFormatError(name, `damaged zip entry (${describe(cause)})`, { container: this.label, hint: DAMAGED_HINT, cause });
     const raw = await new Promise<Readable>((resolve, reject) => {
