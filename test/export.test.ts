@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, openSync, readSync, writeSync, closeSync, copyFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, openSync, readSync, writeSync, closeSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { NASTY_TEXTS, xmlSafe } from '@handover/exporter';
@@ -99,6 +100,34 @@ describe('handover export on the embedded default (demo source, local store)', (
     expect(i.code).toBe(0);
     expect(i.stdout).toContain('alice');
     expect(i.stdout).toContain('backup before account deletion');
+  });
+
+  it('verify checks an archive of 50,000 more entries in a third of the heap the CLI allows', async () => {
+    const dir = join(tmp.dir, 'many');
+    await extract(archive, dir);
+    const before = (await rawEntries(archive)).length;
+    mkdirSync(join(dir, 'view', 'extra'), { recursive: true });
+    const lines: string[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const path = `view/extra/${String(i).padStart(6, '0')}.txt`;
+      const bytes = Buffer.from(`entry ${i}\n`);
+      writeFileSync(join(dir, path), bytes);
+      lines.push(`    <entry path="${path}" size="${bytes.length}" sha256="${createHash('sha256').update(bytes).digest('hex')}" kind="asset"/>`);
+    }
+    const manifest = join(dir, 'manifest.xml');
+    const text = readFileSync(manifest, 'utf8');
+    expect(text).toContain('\n  </entries>\n');
+    writeFileSync(manifest, text.replace('\n  </entries>\n', '\n' + lines.join('\n') + '\n  </entries>\n'));
+    const many = join(tmp.dir, 'many.zip');
+    const z = await run('zip', ['-q', '-r', '-0', many, '.'], { cwd: dir });
+    expect(z.code, z.stderr).toBe(0);
+    // 64 MB instead of the shebang's 192. yauzl's entries (~1 KB each) and the manifest parsed whole needed about 128.
+    const v = await runCli(['verify', many, '--json'], { maxOldSpaceMB: 64 });
+    expect(v.code, v.stderr.slice(-2000)).toBe(0);
+    const report = JSON.parse(v.stdout);
+    expect(report.problems).toEqual([]);
+    // Every entry but the manifest is checked against it.
+    expect(report.entries).toBe(before - 1 + 50_000);
   });
 
   it('verify fails naming the entry when one byte of a stored file is flipped', async () => {

@@ -25,6 +25,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** The Node binary to run the CLI with; default the one running the tests. */
   node?: string;
+  /** V8's old-generation bound in MB, in place of the shebang's: to show a command fits a smaller heap. */
+  maxOldSpaceMB?: number;
 }
 
 /** Runs the built `handover` CLI as a user would, in its own process. */
@@ -46,7 +48,11 @@ const { env: SHEBANG_ENV, flags: NODE_FLAGS } = ((): { env: Record<string, strin
 })();
 
 export function startCli(args: string[], options: CliOptions = {}): ChildProcess {
-  return spawn(options.node ?? process.execPath, [...NODE_FLAGS, BIN, ...args], {
+  const flags =
+    options.maxOldSpaceMB === undefined
+      ? NODE_FLAGS
+      : [...NODE_FLAGS.filter((f) => !f.startsWith('--max-old-space-size=')), `--max-old-space-size=${options.maxOldSpaceMB}`];
+  return spawn(options.node ?? process.execPath, [...flags, BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...SHEBANG_ENV, HANDOVER_LOG_LEVEL: 'warn', NO_COLOR: '1', HANDOVER_MASTER_KEY: TEST_MASTER_KEY, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -17,6 +17,12 @@ export interface DocumentResult {
   wrongNamespace?: boolean;
 }
 
+/** One XSD problem, at its line of the document when libxml2 gives one. */
+export interface SchemaProblem {
+  line?: number;
+  message: string;
+}
+
 export interface DocumentJob {
   name: string;
   /** Entry kind from the manifest: messages, conversations, files, grants, subject. */
@@ -51,16 +57,7 @@ export class DocumentChecker {
   }
 
   check(job: DocumentJob): DocumentResult {
-    const result: DocumentResult = { name: job.name, schemaErrors: [], records: 0 };
-    let doc: XmlDocumentType | undefined;
-    try {
-      doc = this.#lib.XmlDocument.fromBuffer(job.bytes, { url: job.name });
-      this.#validator.validate(doc);
-    } catch (err) {
-      result.schemaErrors = describe(err);
-    } finally {
-      doc?.dispose();
-    }
+    const result: DocumentResult = { name: job.name, schemaErrors: this.validate(job.name, job.bytes).map(formatProblem), records: 0 };
     try {
       const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8');
       count(job.kind, text, result);
@@ -69,14 +66,34 @@ export class DocumentChecker {
     }
     return result;
   }
+
+  /** The document's XSD problems (malformed XML included); empty when it is valid. */
+  validate(name: string, bytes: Uint8Array): SchemaProblem[] {
+    let doc: XmlDocumentType | undefined;
+    try {
+      doc = this.#lib.XmlDocument.fromBuffer(bytes, { url: name });
+      this.#validator.validate(doc);
+      return [];
+    } catch (err) {
+      return describe(err);
+    } finally {
+      doc?.dispose();
+    }
+  }
 }
 
-function describe(err: unknown): string[] {
+/** `line 12: message`, the form problems are reported in. */
+export function formatProblem(p: SchemaProblem): string {
+  return `${p.line ? `line ${p.line}: ` : ''}${p.message}`;
+}
+
+/** At most 20 problems of one document: the first ones say what is wrong, the rest repeat it. */
+function describe(err: unknown): SchemaProblem[] {
   const details = (err as { details?: { message: string; line?: number }[] }).details;
   if (Array.isArray(details) && details.length > 0) {
-    return details.slice(0, 20).map((d) => `${d.line ? `line ${d.line}: ` : ''}${d.message.trim()}`);
+    return details.slice(0, 20).map((d) => ({ ...(d.line ? { line: d.line } : {}), message: d.message.trim() }));
   }
-  return [(err as Error).message ?? String(err)];
+  return [{ message: (err as Error).message ?? String(err) }];
 }
 
 function count(kind: string, text: string, into: DocumentResult): void {

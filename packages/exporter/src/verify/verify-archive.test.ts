@@ -17,8 +17,16 @@ beforeAll(async () => {
   await exportMember({ source: createDemoSource({ messages: 300, attachmentBytes: 200_000 }), member: 'alice' }, (zip) => pipeline(zip, createWriteStream(good)));
 });
 
-/** Rewrites an archive, changing entries with `edit` and keeping the manifest's sizes and hashes in step when `fixManifest`. */
-async function rewrite(out: string, edit: (name: string, text: string) => string | undefined, fixManifest: boolean): Promise<void> {
+/**
+ * Rewrites an archive, changing entries with `edit` and keeping the manifest's sizes and hashes in step when
+ * `fixManifest`; then the manifest itself with `editManifest`.
+ */
+async function rewrite(
+  out: string,
+  edit: (name: string, text: string) => string | undefined,
+  fixManifest: boolean,
+  editManifest: (text: string) => string = (text) => text,
+): Promise<void> {
   const zip = await openZip(good);
   const contents = new Map<string, Buffer>();
   for (const e of zip.entries) contents.set(e.fileName, await readAll(await zip.open(e), 1 << 30, e.fileName));
@@ -37,7 +45,7 @@ async function rewrite(out: string, edit: (name: string, text: string) => string
     }
     contents.set(name, next);
   }
-  contents.set('manifest.xml', Buffer.from(manifest, 'utf8'));
+  contents.set('manifest.xml', Buffer.from(editManifest(manifest), 'utf8'));
   const archive = new ZipArchive();
   const done = pipeline(archive, createWriteStream(out));
   for (const [name, bytes] of contents) archive.append(bytes, { name });
@@ -76,6 +84,16 @@ describe('verifyArchive', () => {
     await rewrite(out, (name, text) => (name === 'subject.xml' ? text.replace('</subject>', '</subjec>') : undefined), true);
     const r = await verifyArchive(out);
     expect(r.problems.some((p) => p.entry === 'subject.xml' && (p.code === 'E_SCHEMA' || p.code === 'E_PARSE'))).toBe(true);
+  });
+
+  it('names an entry the manifest lists twice, which only one line could vouch for', async () => {
+    const out = join(dir, 'twice.zip');
+    await rewrite(out, () => undefined, false, (text) => text.replace(/\n( {4}<entry path="grants\.xml"[^\n]*)/, '\n$1\n$1'));
+    const r = await verifyArchive(out);
+    expect(r.ok).toBe(false);
+    // The XSD says so too here; a manifest checked in pieces has the two lines in different pieces.
+    expect(r.problems).toContainEqual(expect.objectContaining({ code: 'E_SCHEMA', entry: 'manifest.xml', message: expect.stringMatching(/uniqueEntryPath/) }));
+    expect(r.problems).toContainEqual({ code: 'E_MANIFEST', entry: 'grants.xml', message: 'the manifest lists this entry more than once' });
   });
 
   it('reports a file that is not a zip', async () => {
