@@ -92,6 +92,13 @@ describe('readManifest', () => {
     expect(pieces(bad).schemaProblems.length).toBeGreaterThan(0);
   });
 
+  it('reads one skipped source record as a list of one, as it reads many', () => {
+    const one = manifest.replace('  <entries>\n', '  <skipped><item file="channels/general/2024-01-01.json" line="3">not JSON</item></skipped>\n  <entries>\n');
+    const r = pieces(one);
+    expect(r.schemaProblems).toEqual([]);
+    expect(r.root?.['skipped']?.item).toEqual([{ file: 'channels/general/2024-01-01.json', line: '3', '#text': 'not JSON' }]);
+  });
+
   it('says why a manifest without its root element cannot be read', () => {
     const r = pieces(manifest.replace('<manifest ', '<manifesto ').replace('</manifest>', '</manifesto>'));
     expect(r.root).toBeUndefined();

@@ -42,7 +42,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: false,
   htmlEntities: true,
-  isArray: (name) => name === 'entry',
+  // The manifest's repeated elements: the entries and the skipped source records.
+  isArray: (name) => name === 'entry' || name === 'item',
 });
 
 /**
@@ -57,11 +58,11 @@ const parser = new XMLParser({
 export function readManifest(text: string, checker: DocumentChecker, pieceEntries = MANIFEST_PIECE_ENTRIES): ManifestReading {
   const layout = entryLines(text, pieceEntries);
   if (layout === undefined) {
-    const reading = parse(text);
+    const reading = parseManifest(text);
     return { ...reading, schemaProblems: checker.validate('manifest.xml', Buffer.from(text, 'utf8')).slice(0, MAX_PROBLEMS) };
   }
   const { head, lines, tail } = layout;
-  const headLines = countLines(head);
+  const headLines = head.split('\n').length - 1;
   const problems: SchemaProblem[] = [];
   const seenElsewhere = new Set<string>();
   const entries: ManifestEntryRecord[] = [];
@@ -81,7 +82,7 @@ export function readManifest(text: string, checker: DocumentChecker, pieceEntrie
       const line = p.line === undefined ? undefined : p.line > headLines ? p.line - piece.length + lines.length : p.line;
       problems.push({ ...(line === undefined ? {} : { line }), message: p.message });
     }
-    const reading = parse(doc);
+    const reading = parseManifest(doc);
     if (reading.root === undefined) return { schemaProblems: problems.slice(0, MAX_PROBLEMS), root: undefined, parseError: reading.parseError ?? 'no <manifest> root', entries: [] };
     root ??= reading.root;
     for (const e of reading.entries) entries.push(e);
@@ -102,13 +103,8 @@ function entryLines(text: string, pieceEntries: number): { head: string; lines: 
   return { head: text.slice(0, bodyStart), lines, tail: text.slice(close + 1) };
 }
 
-function countLines(head: string): number {
-  let n = 0;
-  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
-function parse(text: string): Omit<ManifestReading, 'schemaProblems'> {
+/** Reads the manifest back without checking it against the XSD (what `handover inspect` needs). */
+export function parseManifest(text: string): Omit<ManifestReading, 'schemaProblems'> {
   let root: Record<string, any> | undefined;
   try {
     root = parser.parse(text)?.manifest;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { XMLParser } from 'fast-xml-parser';
 import { archiveSchema, ARCHIVE_NAMESPACE, SCHEMA_ENTRY } from '../xml/namespace.js';
 import { DocumentChecker, formatProblem, type DocumentResult } from './document-check.js';
-import { readManifest, type ManifestEntryRecord } from './manifest-reader.js';
+import { parseManifest, readManifest, type ManifestEntryRecord } from './manifest-reader.js';
 import { DocumentPool } from './document-pool.js';
 import { openZip, readAll, type ZipReader } from './zip-reader.js';
 
@@ -41,9 +40,6 @@ export interface ArchiveSummary {
 
 /** Bound of one XML document the verifier will hold; the format's parts are at most 16 MiB plus one oversized message. */
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
-
-const ARRAYS = new Set(['entry', 'item', 'message', 'conversation', 'part', 'participant', 'file', 'grant', 'scope', 'event', 'membership', 'reaction', 'user', 'edit', 'attachment']);
-const fullParser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, htmlEntities: true, isArray: (name) => ARRAYS.has(name) });
 
 const crc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 
@@ -236,9 +232,9 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
     const entry = zip.entries.find((e) => e.fileName === 'manifest.xml');
     if (!entry) throw new Error(`'${path}' has no manifest.xml: it is not a Handover archive`);
     const text = (await readAll(await zip.open(entry), MAX_DOCUMENT_BYTES, 'manifest.xml')).toString('utf8');
-    const manifest = fullParser.parse(text)?.manifest;
-    if (!manifest) throw new Error(`'${path}': manifest.xml has no <manifest> root`);
-    return summarize(manifest, (manifest.entries?.entry ?? []).length);
+    const { root, entries } = parseManifest(text);
+    if (!root) throw new Error(`'${path}': manifest.xml has no <manifest> root`);
+    return summarize(root, entries.length);
   } finally {
     zip.close();
   }
